@@ -1,0 +1,15 @@
+//! Domain types that several Crowsnest crates exchange, with no I/O.
+//!
+//! The analyzer produces an [`Inventory`] (OS + packages + image config facts); the vulnerability
+//! matcher turns an inventory into [`Finding`]s; the scanner stores both and the console renders
+//! them in Prisma's wire shapes. Registry specifications and credentials ([`spec`], [`credential`])
+//! are the Console API's settings objects, validated here so an invalid one cannot exist as a value.
+
+pub mod credential;
+pub mod finding;
+pub mod inventory;
+pub mod pattern;
+pub mod spec;
+
+pub use finding::{Finding, FixStatus, Severity};
+pub use inventory::{ImageConfigFacts, Inventory, OsInfo, Package, PackageKind};

@@ -1,0 +1,183 @@
+//! The registry scan specification (`shared.RegistrySpecification`) and the settings document
+//! (`shared.RegistrySettings`) exactly as Prisma's API spells them, with validation.
+
+use serde::{Deserialize, Serialize};
+
+/// Prisma's documented maximum number of registry specifications (since 22.11).
+pub const MAX_SPECIFICATIONS: usize = 19_999;
+
+/// Registry types (`version`) that the API accepts.
+pub const REGISTRY_VERSIONS: &[&str] = &[
+    "aws", "azure", "2", "dtr", "gcr", "jfrog", "sonatype", "coreos", "redhat", "bluemix",
+    "gitlab", "harbor",
+];
+
+/// Base OS of a registry's images; picks the platform out of a multi-arch index.
+pub const REGISTRY_OS: &[&str] = &["linux", "linuxARM64", "windows"];
+
+/// One registry to scan. Unknown input fields (`hostname` in the docs' examples) are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RegistrySpecification {
+    pub id: String,
+    pub version: String,
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+    pub excluded_repositories: Vec<String>,
+    pub excluded_tags: Vec<String>,
+    /// Prisma spells it `credentialID`; one of its own scripts sends `credentialId`.
+    #[serde(rename = "credentialID", alias = "credentialId")]
+    pub credential_id: String,
+    pub os: String,
+    pub cap: i64,
+    pub scanners: i64,
+    pub collections: Vec<String>,
+    pub version_pattern: String,
+    pub namespace: String,
+    pub jfrog_repo_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gitlab_registry_spec: Option<GitlabRegistrySpec>,
+    pub harbor_deployment_security: bool,
+    pub ca_cert: String,
+    /// Kept as given: a cloud metadata object Crowsnest stores and returns but does not interpret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azure_cloud_metadata: Option<serde_json::Value>,
+    // Read-only status fields, maintained by the scanner.
+    pub scan_status: String,
+    pub last_scan_status: String,
+    pub scan_error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_scan_time: Option<String>,
+    pub scanned_images_success_total: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GitlabRegistrySpec {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    #[serde(rename = "projectIDs")]
+    pub project_ids: Vec<String>,
+    #[serde(rename = "groupIDs")]
+    pub group_ids: Vec<String>,
+    #[serde(rename = "excludedGroupIDs")]
+    pub excluded_group_ids: Vec<String>,
+    pub api_domain_name: String,
+}
+
+/// `GET /settings/registry` body; also the `PUT` body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RegistrySettings {
+    pub specifications: Vec<RegistrySpecification>,
+    pub webhook_url_suffix: String,
+    pub harbor_scanner_url_suffix: String,
+}
+
+/// Why a specification was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecError {
+    UnknownVersion(String),
+    UnknownOs(String),
+    Negative(&'static str),
+    BadJfrogRepoType(String),
+}
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpecError::UnknownVersion(v) => write!(
+                f,
+                "unknown registry version {v:?}; expected one of {}",
+                REGISTRY_VERSIONS.join(", ")
+            ),
+            SpecError::UnknownOs(v) => {
+                write!(
+                    f,
+                    "unknown os {v:?}; expected one of {}",
+                    REGISTRY_OS.join(", ")
+                )
+            }
+            SpecError::Negative(field) => write!(f, "{field} must not be negative"),
+            SpecError::BadJfrogRepoType(v) => {
+                write!(
+                    f,
+                    "unknown jfrogRepoTypes value {v:?}; expected local, remote or virtual"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+impl RegistrySpecification {
+    /// Checks the fields a client supplies. Defaults an empty `os` to `linux`, as Prisma's UI does.
+    pub fn validate(&mut self) -> Result<(), SpecError> {
+        if !REGISTRY_VERSIONS.contains(&self.version.as_str()) {
+            return Err(SpecError::UnknownVersion(self.version.clone()));
+        }
+        if self.os.is_empty() {
+            self.os = "linux".to_string();
+        }
+        if !REGISTRY_OS.contains(&self.os.as_str()) {
+            return Err(SpecError::UnknownOs(self.os.clone()));
+        }
+        if self.cap < 0 {
+            return Err(SpecError::Negative("cap"));
+        }
+        if self.scanners < 0 {
+            return Err(SpecError::Negative("scanners"));
+        }
+        if let Some(t) = self
+            .jfrog_repo_types
+            .iter()
+            .find(|t| !matches!(t.as_str(), "local" | "remote" | "virtual"))
+        {
+            return Err(SpecError::BadJfrogRepoType(t.clone()));
+        }
+        Ok(())
+    }
+
+    /// True when this spec means Docker Hub (an empty `registry` of type `2`).
+    pub fn is_docker_hub(&self) -> bool {
+        self.registry.trim().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_credential_id_spellings_and_unknown_fields() {
+        let a: RegistrySpecification =
+            serde_json::from_str(r#"{"version":"2","credentialId":"c1","hostname":""}"#).unwrap();
+        assert_eq!(a.credential_id, "c1");
+        let b: RegistrySpecification =
+            serde_json::from_str(r#"{"version":"2","credentialID":"c2"}"#).unwrap();
+        assert_eq!(b.credential_id, "c2");
+        assert!(
+            serde_json::to_string(&b)
+                .unwrap()
+                .contains(r#""credentialID":"c2""#)
+        );
+    }
+
+    #[test]
+    fn validation() {
+        let mut s = RegistrySpecification {
+            version: "nonsense".into(),
+            ..Default::default()
+        };
+        assert!(matches!(s.validate(), Err(SpecError::UnknownVersion(_))));
+        s.version = "2".into();
+        s.validate().unwrap();
+        assert_eq!(s.os, "linux");
+        s.os = "solaris".into();
+        assert!(s.validate().is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! Version comparators (to be written).
