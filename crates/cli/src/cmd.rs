@@ -1,0 +1,71 @@
+//! The subcommands. Each module owns one subcommand's arguments and its `run`.
+
+mod db;
+mod discover;
+mod sbom;
+mod serve;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crowsnest",
+    version,
+    about = "Self-hosted container registry scanner"
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Directory holding the store, the vulnerability DB and the master key.
+    #[arg(
+        long,
+        global = true,
+        env = "CROWSNEST_DATA_DIR",
+        default_value = "./crowsnest-data"
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// Log filter (tracing syntax), e.g. `info` or `crowsnest=debug`.
+    #[arg(long, global = true, env = "CROWSNEST_LOG", default_value = "info")]
+    pub(crate) log: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Console: the Prisma-compatible REST API and the scanners.
+    Serve(serve::ServeArgs),
+    /// Build, update and inspect the vulnerability database.
+    #[command(subcommand)]
+    Db(db::DbCommand),
+    /// Resolve a registry specification to the list of images a scan would cover.
+    Discover(discover::DiscoverArgs),
+    /// List the packages of one image (native JSON, CycloneDX or SPDX).
+    Sbom(sbom::SbomArgs),
+}
+
+pub(crate) fn init_logging(global: &Global) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&global.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr so that machine output on stdout stays clean.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args, &cli.global).await,
+        Command::Db(cmd) => db::run(cmd, &cli.global).await,
+        Command::Discover(args) => discover::run(args, &cli.global).await,
+        Command::Sbom(args) => sbom::run(args, &cli.global).await,
+    }
+}
