@@ -1,1 +1,209 @@
-//! Version comparators (to be written).
+//! Exact version comparators for every ecosystem Crowsnest matches, and OSV range evaluation.
+//!
+//! Each ecosystem has its own module with the rules of the tool that defines its order
+//! (dpkg, rpm, apk-tools, PyPA `packaging`, semver.org, Maven's `ComparableVersion`,
+//! RubyGems' `Gem::Version`, Composer's `VersionParser` + PHP `version_compare`, NuGet).
+//! Nothing here does I/O, and nothing panics on malformed input: every comparator
+//! validates both sides and returns a [`VersionError`] naming the ecosystem and the input.
+//!
+//! The entry points are [`compare`] and [`validate`]; [`osv::evaluate`] applies an OSV
+//! record's `ranges` and `versions` to one installed version.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+mod apk;
+mod composer;
+mod dpkg;
+mod maven;
+mod num;
+mod nuget;
+pub mod osv;
+mod pep440;
+mod rpm;
+mod rubygems;
+mod semver;
+
+/// The version ordering to apply: one per family of package managers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ecosystem {
+    /// Debian and Ubuntu packages (`dpkg --compare-versions`).
+    Dpkg,
+    /// RPM packages (`rpmvercmp` on epoch, version, release).
+    Rpm,
+    /// Alpine / Wolfi packages (apk-tools).
+    Apk,
+    /// Python packages (PEP 440, as PyPA `packaging.version` orders them).
+    Pep440,
+    /// Plain SemVer 2.0.0 (strict: no `v` prefix).
+    SemVer,
+    /// npm: SemVer 2.0.0 accepting a leading `v` or `=` and surrounding spaces.
+    Npm,
+    /// crates.io: SemVer 2.0.0 (strict).
+    Cargo,
+    /// Go modules: SemVer 2.0.0 with optional `v`, `vMAJOR[.MINOR]` shorthands, `+incompatible`.
+    Go,
+    /// Maven (`org.apache.maven.artifact.versioning.ComparableVersion`).
+    Maven,
+    /// RubyGems (`Gem::Version`).
+    RubyGems,
+    /// Composer / Packagist (`VersionParser::normalize` then PHP `version_compare`).
+    Composer,
+    /// NuGet (`NuGetVersion`: SemVer 2.0.0 with a 4th number, case-insensitive labels).
+    NuGet,
+}
+
+impl Ecosystem {
+    /// Every ecosystem, in declaration order.
+    pub const ALL: [Ecosystem; 12] = [
+        Ecosystem::Dpkg,
+        Ecosystem::Rpm,
+        Ecosystem::Apk,
+        Ecosystem::Pep440,
+        Ecosystem::SemVer,
+        Ecosystem::Npm,
+        Ecosystem::Cargo,
+        Ecosystem::Go,
+        Ecosystem::Maven,
+        Ecosystem::RubyGems,
+        Ecosystem::Composer,
+        Ecosystem::NuGet,
+    ];
+
+    /// Maps an OSV `affected[].package.ecosystem` value ("PyPI", "Go", "crates.io", "npm",
+    /// "Maven", "RubyGems", "Packagist", "NuGet", "Debian", "Debian:12", "Ubuntu:22.04",
+    /// "Alpine", "Alpine:v3.18", "AlmaLinux:9", "Rocky Linux:9", "Red Hat", ...) to the
+    /// comparator to use; `None` if unknown (never a guess).
+    pub fn from_osv(name: &str) -> Option<Ecosystem> {
+        // OSV ecosystem names are case-sensitive; a suffix after ':' names a release.
+        let base = name.split(':').next().unwrap_or(name).trim();
+        Some(match base {
+            "Debian" | "Ubuntu" => Ecosystem::Dpkg,
+            "Alpine" | "Wolfi" | "Chainguard" | "MinimOS" => Ecosystem::Apk,
+            "AlmaLinux" | "Rocky Linux" | "Red Hat" | "openSUSE" | "SUSE" | "Mageia"
+            | "openEuler" | "Photon OS" | "Azure Linux" | "CentOS" | "Fedora" | "Oracle Linux" => {
+                Ecosystem::Rpm
+            }
+            "PyPI" => Ecosystem::Pep440,
+            "npm" => Ecosystem::Npm,
+            "crates.io" => Ecosystem::Cargo,
+            "Go" => Ecosystem::Go,
+            "Maven" => Ecosystem::Maven,
+            "RubyGems" => Ecosystem::RubyGems,
+            "Packagist" => Ecosystem::Composer,
+            "NuGet" => Ecosystem::NuGet,
+            // Hex (Erlang/Elixir) versions are strict SemVer 2.0.0.
+            "Hex" => Ecosystem::SemVer,
+            _ => return None,
+        })
+    }
+
+    /// A short stable name ("dpkg", "rpm", "apk", "pep440", "semver", "npm", "cargo", "go",
+    /// "maven", "rubygems", "composer", "nuget").
+    pub fn name(self) -> &'static str {
+        match self {
+            Ecosystem::Dpkg => "dpkg",
+            Ecosystem::Rpm => "rpm",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Pep440 => "pep440",
+            Ecosystem::SemVer => "semver",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Go => "go",
+            Ecosystem::Maven => "maven",
+            Ecosystem::RubyGems => "rubygems",
+            Ecosystem::Composer => "composer",
+            Ecosystem::NuGet => "nuget",
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A version string that the ecosystem's rules reject.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {ecosystem} version {input:?}: {reason}")]
+pub struct VersionError {
+    ecosystem: Ecosystem,
+    input: String,
+    reason: &'static str,
+}
+
+impl VersionError {
+    pub(crate) fn new(ecosystem: Ecosystem, input: &str, reason: &'static str) -> Self {
+        // Keep error values small even for absurd inputs.
+        let input = if input.len() > 200 {
+            let mut end = 200;
+            while !input.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}…", &input[..end])
+        } else {
+            input.to_owned()
+        };
+        VersionError { ecosystem, input, reason }
+    }
+    /// The ecosystem whose rules rejected the input.
+    pub fn ecosystem(&self) -> Ecosystem {
+        self.ecosystem
+    }
+    /// The rejected input (cut at 200 bytes).
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+    /// Why it was rejected.
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+}
+
+/// Compares two versions under `eco`'s rules. Both must be valid ([`validate`]).
+///
+/// For [`Ecosystem::Rpm`] this is rpm's EVR comparison (`rpmverCmp`, as `rpm.labelCompare`
+/// and the `rpm.vercmp` Lua function do): a release is compared only when both sides have
+/// one, so `1.0` equals `1.0-1`.
+pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Result<Ordering, VersionError> {
+    let err = |input: &str, reason| VersionError::new(eco, input, reason);
+    macro_rules! both {
+        ($parse:expr, $cmp:expr) => {{
+            let pa = $parse(a).map_err(|r| err(a, r))?;
+            let pb = $parse(b).map_err(|r| err(b, r))?;
+            Ok($cmp(&pa, &pb))
+        }};
+    }
+    match eco {
+        Ecosystem::Dpkg => both!(dpkg::parse, dpkg::cmp),
+        Ecosystem::Rpm => both!(rpm::parse, rpm::cmp),
+        Ecosystem::Apk => both!(apk::parse, apk::cmp),
+        Ecosystem::Pep440 => both!(pep440::parse, pep440::cmp),
+        Ecosystem::SemVer | Ecosystem::Cargo => both!(semver::parse_strict, semver::cmp),
+        Ecosystem::Npm => both!(semver::parse_npm, semver::cmp),
+        Ecosystem::Go => both!(semver::parse_go, semver::cmp),
+        Ecosystem::Maven => both!(maven::parse, maven::cmp),
+        Ecosystem::RubyGems => both!(rubygems::parse, rubygems::cmp),
+        Ecosystem::Composer => both!(composer::parse, composer::cmp),
+        Ecosystem::NuGet => both!(nuget::parse, nuget::cmp),
+    }
+}
+
+/// Checks that `v` is a well-formed version under `eco`'s rules.
+pub fn validate(eco: Ecosystem, v: &str) -> Result<(), VersionError> {
+    let r = match eco {
+        Ecosystem::Dpkg => dpkg::parse(v).map(drop),
+        Ecosystem::Rpm => rpm::parse(v).map(drop),
+        Ecosystem::Apk => apk::parse(v).map(drop),
+        Ecosystem::Pep440 => pep440::parse(v).map(drop),
+        Ecosystem::SemVer | Ecosystem::Cargo => semver::parse_strict(v).map(drop),
+        Ecosystem::Npm => semver::parse_npm(v).map(drop),
+        Ecosystem::Go => semver::parse_go(v).map(drop),
+        Ecosystem::Maven => maven::parse(v).map(drop),
+        Ecosystem::RubyGems => rubygems::parse(v).map(drop),
+        Ecosystem::Composer => composer::parse(v).map(drop),
+        Ecosystem::NuGet => nuget::parse(v).map(drop),
+    };
+    r.map_err(|reason| VersionError::new(eco, v, reason))
+}
