@@ -163,9 +163,9 @@ impl VersionError {
 
 /// Compares two versions under `eco`'s rules. Both must be valid ([`validate`]).
 ///
-/// For [`Ecosystem::Rpm`] this is rpm's EVR comparison (`rpmverCmp`, as `rpm.labelCompare`
-/// and the `rpm.vercmp` Lua function do): a release is compared only when both sides have
-/// one, so `1.0` equals `1.0-1`.
+/// For [`Ecosystem::Rpm`] this is rpm's EVR comparison (`rpmverCmp`, as `rpm.ver` objects and
+/// the `rpm.vercmp` Lua function do): a missing epoch is 0 and a missing release sorts before
+/// any release, so `1.0` < `1.0-0`.
 pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Result<Ordering, VersionError> {
     let err = |input: &str, reason| VersionError::new(eco, input, reason);
     macro_rules! both {

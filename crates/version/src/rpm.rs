@@ -1,6 +1,7 @@
 //! RPM versions: `[epoch:]version[-release]` parsed like rpm's `parseEVR` and compared like
-//! `rpmverCmp` (epoch, version, then release only when both sides have one), each part with
-//! `rpmvercmp`.
+//! rpm 4.18's `rpmverCmp` (`rpm.ver` objects, the `rpm.vercmp` Lua function): epoch (missing
+//! = 0), version, then release, each part with `rpmvercmp`; a missing release sorts before
+//! any release (`1.0` < `1.0-0`).
 //!
 //! `rpmvercmp` walks alphanumeric segments (runs of digits or of ASCII letters; every other
 //! character separates them): `~` sorts before anything, even the end of the string;
@@ -30,9 +31,7 @@ pub(crate) fn parse(s: &str) -> Result<Evr<'_>, &'static str> {
     }
     let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
     let (epoch, rest) = if b.get(digits) == Some(&b':') {
-        if digits == 0 {
-            return Err("epoch is empty");
-        }
+        // An empty epoch (":1.0") is epoch 0, as rpm reads it.
         (&b[..digits], &b[digits + 1..])
     } else {
         (&b[..0], b)
@@ -63,7 +62,9 @@ pub(crate) fn cmp(a: &Evr<'_>, b: &Evr<'_>) -> Ordering {
         .then_with(|| rpmvercmp(a.version, b.version))
         .then_with(|| match (a.release, b.release) {
             (Some(x), Some(y)) => rpmvercmp(x, y),
-            _ => Ordering::Equal,
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
         })
 }
 
