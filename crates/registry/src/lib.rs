@@ -1,1 +1,58 @@
-//! (to be written)
+//! Crowsnest's registry layer: an OCI distribution client and registry discovery.
+//!
+//! **Client.** [`RegistryClient`] speaks to one registry endpoint (`host:port`, `https://…`,
+//! `http://…`, optionally with a path prefix). It authenticates anonymously, with HTTP Basic,
+//! with the bearer-token flow (challenge → token realm with or without Basic → `token` or
+//! `access_token`, cached per scope until expiry, asked again on 401), or with a TLS client
+//! certificate, trusting an extra CA or none ([`Credentials`]). Every request runs through one
+//! loop: a per-host concurrency permit, a per-request timeout, bounded retries with backoff on
+//! 408/429/5xx/timeouts honouring `Retry-After`, and redirects followed by hand so that the
+//! `Authorization` header never leaves the registry's origin.
+//!
+//! ```text
+//! catalog()                      -> Vec<String>          (/v2/_catalog, paginated via Link)
+//! tags(repo)                     -> Vec<String>          (/v2/<repo>/tags/list, paginated)
+//! manifest(repo, ref, platform)  -> ResolvedManifest     (index → platform entry; digest checked)
+//! head_manifest / head_blob      -> Option<…>            (digest / size checks without bodies)
+//! config(repo, &desc)            -> ImageConfig          (size + digest checked, then parsed)
+//! blob(repo, &desc)              -> BlobReader           (AsyncRead, sha256 verified at EOF)
+//! ```
+//!
+//! Blocking consumers read a layer with [`BlobReader::into_blocking`] (tokio-util's
+//! `SyncIoBridge`): create it inside the runtime, read it in `spawn_blocking`; a digest or size
+//! mismatch or a short body surfaces as an `io::Error` of kind `InvalidData` at the end.
+//!
+//! **Discovery.** [`discover`] turns a [`RegistrySpecification`](crowsnest_model::spec::RegistrySpecification)
+//! into a [`DiscoveryReport`]: repositories by pattern and exclusions, tags by pattern and
+//! exclusions, then `cap` by config `created` date or `versionPattern` ordering without manifest
+//! fetches. Per-image failures are reported with registry, repository and tag while the rest
+//! continue. Registry types plug in as one [`Source`] module each; type `"2"` (and Docker Hub for
+//! an empty `registry`) is implemented.
+//!
+//! This crate knows nothing of the credential store: callers pass the decrypted secret as a
+//! [`RegistryAuth`].
+
+mod auth;
+mod blob;
+mod client;
+mod config;
+mod digest;
+mod discovery;
+mod error;
+mod manifest;
+
+pub use auth::{Credentials, RegistryAuth};
+pub use blob::BlobReader;
+pub use client::{ClientOptions, ManifestHead, RegistryClient, ResolvedManifest};
+pub use config::{HistoryEntry, ImageConfig};
+pub use digest::Digest;
+pub use discovery::{
+    DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, DiscoveredImage, DiscoveryError,
+    DiscoveryOptions, DiscoveryReport, ImageFacts, Source, TagKey, V2Source, VersionPattern,
+    discover, run as run_discovery,
+};
+pub use error::RegistryError;
+pub use manifest::{
+    DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED, Descriptor, ImageManifest,
+    Index, Manifest, OCI_INDEX, OCI_MANIFEST, Platform, TargetPlatform, parse_manifest,
+};

@@ -1,0 +1,260 @@
+//! Discovery: from one [`RegistrySpecification`] to the list of images a scan covers
+//! (api-reference §2.3, §2.4).
+//!
+//! The pipeline is the same for every registry type and lives here: select repositories, list
+//! and filter each repository's tags, then either order tags by `versionPattern` and cap them
+//! before fetching anything, or fetch every tag's manifest and config and cap by the config's
+//! `created` date. What differs per registry type (how repositories and tags are listed, how a
+//! tag becomes a digest and a date) sits behind the [`Source`] trait, one module per type;
+//! [`discover`] picks the module from the specification's `version`. Type `"2"` (generic
+//! Docker Registry v2 and Docker Hub) is [`v2`].
+//!
+//! A failure that stops the whole registry (unreachable, catalog refused, bad pattern) is an
+//! `Err`; a failure of one repository or one image becomes a [`DiscoveryError`] in the report
+//! and the rest goes on.
+
+mod v2;
+mod version_pattern;
+
+pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Source};
+pub use version_pattern::{TagKey, VersionPattern};
+
+use crate::{ClientOptions, Credentials, Digest, RegistryError};
+use crowsnest_model::pattern::Selection;
+use crowsnest_model::spec::RegistrySpecification;
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, stream};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::cmp::Reverse;
+
+/// Settings of a discovery run that are not part of the specification.
+#[derive(Debug, Clone)]
+pub struct DiscoveryOptions {
+    pub client: ClientOptions,
+    /// Where an empty `registry` points. Tests set a local stand-in; nothing else should.
+    pub docker_hub: String,
+    /// Tag listings and image look-ups in flight at once (the per-host limit still applies).
+    pub concurrency: usize,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> DiscoveryOptions {
+        DiscoveryOptions {
+            client: ClientOptions::default(),
+            docker_hub: DOCKER_HUB_REGISTRY.to_string(),
+            concurrency: 16,
+        }
+    }
+}
+
+/// The outcome of discovery: what to scan, what could not be looked at, and the cost.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryReport {
+    /// Per repository (sorted by name), newest first.
+    pub images: Vec<DiscoveredImage>,
+    pub errors: Vec<DiscoveryError>,
+    /// HTTP requests sent, token requests and retries included.
+    pub requests: u64,
+}
+
+/// One image to scan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveredImage {
+    pub registry: String,
+    pub repo: String,
+    pub tag: String,
+    /// The single-platform image manifest's digest: what a scanner pulls.
+    pub digest: Digest,
+    /// The index or manifest list the tag points to, for multi-platform tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<Digest>,
+    /// The image config's `created` (schema 1: the top history entry's).
+    pub created: Option<Timestamp>,
+}
+
+/// One repository or image that could not be discovered. `tag` is empty when listing the
+/// repository's tags failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
+#[error("{registry} {repo}{}: {message}", if tag.is_empty() { String::new() } else { format!(":{tag}") })]
+pub struct DiscoveryError {
+    pub registry: String,
+    pub repo: String,
+    pub tag: String,
+    pub message: String,
+}
+
+/// What a source says about one tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFacts {
+    pub digest: Digest,
+    pub index_digest: Option<Digest>,
+    pub created: Option<Timestamp>,
+}
+
+/// One registry type's way of listing and resolving. Implement it in a new module under
+/// `discovery/` and add its `version` to [`discover`]; the pipeline needs nothing else.
+pub trait Source: Send + Sync {
+    /// The registry name used in reports.
+    fn registry(&self) -> &str;
+    /// The repositories `selection` picks (include pattern and exclusions both applied).
+    fn repositories<'a>(
+        &'a self,
+        selection: &'a Selection,
+    ) -> BoxFuture<'a, Result<Vec<String>, RegistryError>>;
+    /// Every tag of `repo`, unfiltered.
+    fn tags<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<Vec<String>, RegistryError>>;
+    /// The digest and creation date `repo:tag` resolves to.
+    fn image<'a>(
+        &'a self,
+        repo: &'a str,
+        tag: &'a str,
+    ) -> BoxFuture<'a, Result<ImageFacts, RegistryError>>;
+    /// HTTP requests sent so far.
+    fn requests_sent(&self) -> u64;
+}
+
+/// Discovers the images `spec` covers. `creds` is the resolved credential (the caller decrypts
+/// the store's secret); the specification's own `caCert` is added to it.
+pub async fn discover(
+    spec: &RegistrySpecification,
+    creds: Credentials,
+    options: &DiscoveryOptions,
+) -> Result<DiscoveryReport, RegistryError> {
+    match spec.version.as_str() {
+        "2" => {
+            let source = V2Source::new(spec, creds, options)?;
+            run(&source, spec, options.concurrency).await
+        }
+        other => Err(RegistryError::Spec(format!(
+            "registry type {other:?} has no discovery module yet (supported: \"2\")"
+        ))),
+    }
+}
+
+/// The type-independent pipeline over any [`Source`].
+pub async fn run(
+    source: &dyn Source,
+    spec: &RegistrySpecification,
+    concurrency: usize,
+) -> Result<DiscoveryReport, RegistryError> {
+    let concurrency = concurrency.max(1);
+    let pattern = match spec.version_pattern.trim() {
+        "" => None,
+        p => Some(VersionPattern::parse(p)?),
+    };
+    let cap = usize::try_from(spec.cap).unwrap_or(0);
+    let registry = source.registry().to_string();
+    let error = |repo: &str, tag: &str, e: &RegistryError| DiscoveryError {
+        registry: registry.clone(),
+        repo: repo.to_string(),
+        tag: tag.to_string(),
+        message: e.to_string(),
+    };
+
+    let repo_selection = Selection::new(&spec.repository, &spec.excluded_repositories);
+    let mut repos = source.repositories(&repo_selection).await?;
+    repos.sort();
+    repos.dedup();
+
+    let tag_selection = Selection::new(&spec.tag, &spec.excluded_tags);
+    let listed: Vec<(String, Result<Vec<String>, RegistryError>)> = stream::iter(repos)
+        .map(|repo| async move {
+            let tags = source.tags(&repo).await;
+            (repo, tags)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+
+    let mut errors = Vec::new();
+    // Per repository, the tags to resolve, in the order they will be reported when the
+    // order comes from the pattern.
+    let mut plans: Vec<(String, Vec<String>)> = Vec::new();
+    for (repo, tags) in listed {
+        let tags = match tags {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(error(&repo, "", &e));
+                continue;
+            }
+        };
+        let mut tags: Vec<String> = tags
+            .into_iter()
+            .filter(|t| tag_selection.matches(t))
+            .collect();
+        tags.sort();
+        tags.dedup();
+        if let Some(p) = &pattern {
+            let mut keyed: Vec<(TagKey, String)> = tags
+                .into_iter()
+                .filter_map(|t| p.key(&t).map(|k| (k, t)))
+                .collect();
+            keyed.sort_by(|a, b| b.cmp(a));
+            if cap > 0 {
+                keyed.truncate(cap);
+            }
+            tags = keyed.into_iter().map(|(_, t)| t).collect();
+        }
+        plans.push((repo, tags));
+    }
+    plans.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let jobs: Vec<(usize, usize)> = plans
+        .iter()
+        .enumerate()
+        .flat_map(|(r, (_, tags))| (0..tags.len()).map(move |t| (r, t)))
+        .collect();
+    let plans_ref = &plans;
+    let mut resolved: Vec<((usize, usize), Result<ImageFacts, RegistryError>)> = stream::iter(jobs)
+        .map(|(r, t)| async move {
+            let (repo, tags) = &plans_ref[r];
+            ((r, t), source.image(repo, &tags[t]).await)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    resolved.sort_by_key(|(k, _)| *k);
+
+    let mut per_repo: Vec<Vec<DiscoveredImage>> = vec![Vec::new(); plans.len()];
+    for ((r, t), result) in resolved {
+        let (repo, tags) = &plans[r];
+        match result {
+            Ok(facts) => per_repo[r].push(DiscoveredImage {
+                registry: registry.clone(),
+                repo: repo.clone(),
+                tag: tags[t].clone(),
+                digest: facts.digest,
+                index_digest: facts.index_digest,
+                created: facts.created,
+            }),
+            Err(e) => errors.push(error(repo, &tags[t], &e)),
+        }
+    }
+    let mut images = Vec::new();
+    for mut found in per_repo {
+        if pattern.is_none() {
+            // Newest first; images without a date go last, ties by tag for a stable output.
+            found.sort_by(|a, b| {
+                (Reverse(a.created.is_some()), Reverse(a.created), &a.tag).cmp(&(
+                    Reverse(b.created.is_some()),
+                    Reverse(b.created),
+                    &b.tag,
+                ))
+            });
+            if cap > 0 {
+                found.truncate(cap);
+            }
+        }
+        images.extend(found);
+    }
+    errors.sort_by(|a, b| (&a.repo, &a.tag).cmp(&(&b.repo, &b.tag)));
+    Ok(DiscoveryReport {
+        images,
+        errors,
+        requests: source.requests_sent(),
+    })
+}

@@ -1,0 +1,176 @@
+//! Registry type `"2"`: any Docker Registry v2 / OCI distribution endpoint (also Nexus
+//! connectors, Alibaba, single Artifactory repo keys), and Docker Hub when `registry` is empty.
+//!
+//! Repositories come from `/v2/_catalog`, except when the `repository` pattern names exactly
+//! one repository: then the catalog is skipped, which also serves registries that refuse it.
+//! Docker Hub has no catalog at all, so there the repository must be named, and a one-part
+//! name gets Hub's `library/` prefix. A tag resolves to the platform's image manifest and the
+//! config's `created` date; configs are cached by digest because many tags share one.
+
+use super::{ImageFacts, Source};
+use crate::{Credentials, Digest, DiscoveryOptions, RegistryClient, RegistryError, TargetPlatform};
+use crowsnest_model::pattern::Selection;
+use crowsnest_model::spec::RegistrySpecification;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Docker Hub's registry endpoint, used when a specification's `registry` is empty.
+pub const DOCKER_HUB_REGISTRY: &str = "https://registry-1.docker.io";
+/// Docker Hub's token service. The client learns it from the registry's challenge; it is
+/// named here for documentation and diagnostics.
+pub const DOCKER_HUB_TOKEN_REALM: &str = "https://auth.docker.io/token";
+/// The registry name reported for Docker Hub images.
+pub const DOCKER_HUB_NAME: &str = "docker.io";
+
+/// The type `"2"` discovery source.
+#[derive(Debug)]
+pub struct V2Source {
+    client: RegistryClient,
+    name: String,
+    hub: bool,
+    platform: TargetPlatform,
+    created_by_config: Mutex<HashMap<Digest, Option<Timestamp>>>,
+}
+
+impl V2Source {
+    pub fn new(
+        spec: &RegistrySpecification,
+        mut creds: Credentials,
+        options: &DiscoveryOptions,
+    ) -> Result<V2Source, RegistryError> {
+        let hub = spec.is_docker_hub();
+        let (address, name) = if hub {
+            (options.docker_hub.clone(), DOCKER_HUB_NAME.to_string())
+        } else {
+            (
+                spec.registry.trim().to_string(),
+                spec.registry.trim().to_string(),
+            )
+        };
+        if !spec.ca_cert.trim().is_empty() {
+            let joined = match creds.ca_cert_pem.take() {
+                Some(own) => format!("{own}\n{}", spec.ca_cert),
+                None => spec.ca_cert.clone(),
+            };
+            creds.ca_cert_pem = Some(joined);
+        }
+        let client = RegistryClient::new(&address, creds, options.client.clone())?;
+        Ok(V2Source {
+            client,
+            name,
+            hub,
+            platform: TargetPlatform::from_spec_os(&spec.os)?,
+            created_by_config: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A source over an existing client (tests and callers that already hold one).
+    pub fn with_client(client: RegistryClient, os: &str) -> Result<V2Source, RegistryError> {
+        Ok(V2Source {
+            name: client.registry().to_string(),
+            client,
+            hub: false,
+            platform: TargetPlatform::from_spec_os(os)?,
+            created_by_config: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+
+    async fn list(&self, selection: &Selection) -> Result<Vec<String>, RegistryError> {
+        if self.hub {
+            let Some(name) = selection.include().exact() else {
+                return Err(RegistryError::Spec(
+                    "Docker Hub has no catalog: set \"repository\" to a full name such as \
+                     library/alpine or myorg/app"
+                        .into(),
+                ));
+            };
+            let full = if name.contains('/') {
+                name.to_string()
+            } else {
+                format!("library/{name}")
+            };
+            let excluded = !selection.matches(name) && !selection.matches(&full);
+            return Ok(if excluded { Vec::new() } else { vec![full] });
+        }
+        // Checking reachability and credentials first turns "wrong password" into one clear
+        // registry-level error instead of one error per repository.
+        self.client.ping().await?;
+        if let Some(name) = selection.include().exact() {
+            return Ok(if selection.matches(name) {
+                vec![name.to_string()]
+            } else {
+                Vec::new()
+            });
+        }
+        let all = self.client.catalog().await?;
+        Ok(all.into_iter().filter(|r| selection.matches(r)).collect())
+    }
+
+    async fn resolve(&self, repo: &str, tag: &str) -> Result<ImageFacts, RegistryError> {
+        let m = self.client.manifest(repo, tag, self.platform).await?;
+        let created = match (&m.created, &m.config) {
+            (Some(c), _) => Some(*c),
+            (None, Some(config)) => {
+                let cached = self
+                    .created_by_config
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&config.digest)
+                    .copied();
+                match cached {
+                    Some(c) => c,
+                    None => {
+                        let c = self.client.config(repo, config).await?.created;
+                        self.created_by_config
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(config.digest.clone(), c);
+                        c
+                    }
+                }
+            }
+            (None, None) => None,
+        };
+        Ok(ImageFacts {
+            digest: m.digest,
+            index_digest: m.index_digest,
+            created,
+        })
+    }
+}
+
+impl Source for V2Source {
+    fn registry(&self) -> &str {
+        &self.name
+    }
+
+    fn repositories<'a>(
+        &'a self,
+        selection: &'a Selection,
+    ) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
+        self.list(selection).boxed()
+    }
+
+    fn tags<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
+        self.client.tags(repo).boxed()
+    }
+
+    fn image<'a>(
+        &'a self,
+        repo: &'a str,
+        tag: &'a str,
+    ) -> BoxFuture<'a, Result<ImageFacts, RegistryError>> {
+        self.resolve(repo, tag).boxed()
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.client.requests_sent()
+    }
+}
