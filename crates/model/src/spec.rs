@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 /// Prisma's documented maximum number of registry specifications (since 22.11).
 pub const MAX_SPECIFICATIONS: usize = 19_999;
 
+/// Prisma's "no time" value.
+pub const UNSET_TIME: &str = "0001-01-01T00:00:00Z";
+
+fn unset_time() -> String {
+    UNSET_TIME.to_string()
+}
+
 /// Registry types (`version`) that the API accepts.
 pub const REGISTRY_VERSIONS: &[&str] = &[
     "aws", "azure", "2", "dtr", "gcr", "jfrog", "sonatype", "coreos", "redhat", "bluemix",
@@ -47,10 +54,11 @@ pub struct RegistrySpecification {
     pub scan_status: String,
     pub last_scan_status: String,
     pub scan_error: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scan_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_scan_time: Option<String>,
+    /// RFC 3339; Prisma writes `0001-01-01T00:00:00Z` for "never".
+    #[serde(default = "unset_time")]
+    pub scan_time: String,
+    #[serde(default = "unset_time")]
+    pub last_scan_time: String,
     pub scanned_images_success_total: i64,
 }
 
@@ -122,6 +130,11 @@ impl RegistrySpecification {
         }
         if self.os.is_empty() {
             self.os = "linux".to_string();
+        }
+        for t in [&mut self.scan_time, &mut self.last_scan_time] {
+            if t.is_empty() {
+                *t = UNSET_TIME.to_string();
+            }
         }
         if !REGISTRY_OS.contains(&self.os.as_str()) {
             return Err(SpecError::UnknownOs(self.os.clone()));

@@ -1,11 +1,115 @@
-//! `crowsnest serve` (not written yet).
+//! `crowsnest serve`: the Console. Settings come from the command line, then `CROWSNEST_*`
+//! environment variables, then a TOML file (`--config`, or `crowsnest.toml` in the data dir),
+//! then the defaults; the first that sets a value wins.
 
 use super::Global;
+use anyhow::Context;
+use crowsnest_console::{Bootstrap, ConsoleConfig, SystemClock};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
-pub(crate) struct ServeArgs {}
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8083].
+    #[arg(long, env = "CROWSNEST_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Store URL [default: sqlite://<data-dir>/crowsnest.sqlite].
+    #[arg(long, env = "CROWSNEST_DATABASE")]
+    database: Option<String>,
+    /// TOML configuration file [default: <data-dir>/crowsnest.toml when it exists].
+    #[arg(long, env = "CROWSNEST_CONFIG")]
+    config: Option<PathBuf>,
+    /// Local mirror of the vulnerability feeds to build the database from at first start.
+    #[arg(long, env = "CROWSNEST_FEEDS")]
+    feeds: Option<PathBuf>,
+    /// Lifetime of API tokens in minutes [default: 30].
+    #[arg(long, env = "CROWSNEST_TOKEN_TTL_MINUTES")]
+    token_ttl_minutes: Option<i64>,
+    /// Largest accepted request body in bytes [default: 33554432].
+    #[arg(long, env = "CROWSNEST_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+}
 
-pub(crate) async fn run(_args: ServeArgs, _global: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("crowsnest serve is not implemented yet")
+/// The TOML file's keys; the same names as the flags, with underscores.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    database: Option<String>,
+    feeds: Option<PathBuf>,
+    token_ttl_minutes: Option<i64>,
+    max_body_bytes: Option<usize>,
+}
+
+fn read_file_config(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<FileConfig> {
+    let (path, required) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => (data_dir.join("crowsnest.toml"), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display())),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(FileConfig::default())
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot read configuration file {}", path.display()))
+        }
+    }
+}
+
+fn build_config(
+    args: &ServeArgs,
+    global: &Global,
+) -> anyhow::Result<(ConsoleConfig, Option<PathBuf>)> {
+    let file = read_file_config(args.config.as_deref(), &global.data_dir)?;
+    let mut config = ConsoleConfig::for_data_dir(global.data_dir.clone());
+    if let Some(listen) = args.listen.or(file.listen) {
+        config.listen = listen;
+    }
+    if let Some(db) = args.database.clone().or(file.database) {
+        config.database = db;
+    }
+    if let Some(minutes) = args.token_ttl_minutes.or(file.token_ttl_minutes) {
+        anyhow::ensure!(minutes > 0, "token_ttl_minutes must be positive");
+        config.token_ttl = jiff::SignedDuration::from_mins(minutes);
+    }
+    if let Some(max) = args.max_body_bytes.or(file.max_body_bytes) {
+        anyhow::ensure!(max >= 1024, "max_body_bytes must be at least 1024");
+        config.max_body_bytes = max;
+    }
+    Ok((config, args.feeds.clone().or(file.feeds)))
+}
+
+pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let (config, _feeds) = match build_config(&args, global) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let listen = config.listen;
+    let state = match crowsnest_console::open(config, Arc::new(SystemClock), &Bootstrap::from_env())
+        .await
+    {
+        Ok(s) => s,
+        Err(e @ crowsnest_console::ConsoleError::NoUsers) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(
+        "Crowsnest Console listening on http://{}",
+        listener.local_addr()?
+    );
+    crowsnest_console::serve(listener, state, crowsnest_console::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,303 @@
+//! Who is calling: passwords (argon2), the Console's tokens, and login throttling.
+//!
+//! Tokens are HS256 JWTs signed with a key derived from the master key, valid for the configured
+//! lifetime (30 minutes, as Prisma's). Renewing one issues a fresh token and retires the old one.
+//! Failed logins (token requests and Basic) are counted per user and per client address; past the
+//! limit the pair is refused with 429 until the window ends, so guessing passwords is slow.
+//! Successful Basic checks are remembered briefly under a keyed hash, because argon2 is
+//! deliberately slow and scripts send Basic credentials on every request.
+
+use crate::clock::Clock;
+use crate::error::ApiError;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use crowsnest_store::{Store, UserRecord};
+use hmac::{Hmac, Mac};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// How many failures a (user, address) pair may have within [`FAILURE_WINDOW`].
+const MAX_FAILURES: usize = 5;
+const FAILURE_WINDOW: SignedDuration = SignedDuration::from_secs(300);
+/// How long a verified Basic credential is trusted without re-running argon2.
+const BASIC_CACHE_TTL: SignedDuration = SignedDuration::from_secs(300);
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub username: String,
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+}
+
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+#[derive(Debug, Default)]
+struct State {
+    failures: HashMap<(String, Option<IpAddr>), Vec<Timestamp>>,
+    basic_ok: HashMap<[u8; 32], (Caller, Timestamp)>,
+    /// Token ids retired by renewal, with their expiry so the list can be pruned.
+    retired: HashMap<String, i64>,
+}
+
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    signing_key: [u8; 32],
+    token_ttl: SignedDuration,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("token_ttl", &self.token_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        signing_key: [u8; 32],
+        token_ttl: SignedDuration,
+    ) -> Self {
+        Authenticator {
+            store,
+            clock,
+            signing_key,
+            token_ttl,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Refuses the attempt if this pair has failed too often recently.
+    fn check_throttle(&self, username: &str, addr: Option<IpAddr>) -> Result<(), ApiError> {
+        let now = self.clock.now();
+        let mut st = self.state();
+        let key = (username.to_string(), addr);
+        if let Some(times) = st.failures.get_mut(&key) {
+            times.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
+            if times.len() >= MAX_FAILURES {
+                let oldest = times[0];
+                let wait = FAILURE_WINDOW - now.duration_since(oldest);
+                return Err(ApiError::TooManyRequests {
+                    message: format!(
+                        "too many failed login attempts for user {username:?}; try again in {} seconds",
+                        wait.as_secs().max(1)
+                    ),
+                    retry_after_secs: wait.as_secs().max(1) as u64,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn record_failure(&self, username: &str, addr: Option<IpAddr>) {
+        let now = self.clock.now();
+        let mut st = self.state();
+        st.failures
+            .entry((username.to_string(), addr))
+            .or_default()
+            .push(now);
+        tracing::warn!(user = username, addr = ?addr, "failed login");
+    }
+
+    /// Checks a username and password; counts failures for throttling.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        addr: Option<IpAddr>,
+    ) -> Result<Caller, ApiError> {
+        self.check_throttle(username, addr)?;
+        let user: Option<UserRecord> = self.store.user(username).await?;
+        let ok = match &user {
+            Some(u) => verify_password(password, &u.password_hash),
+            None => {
+                // Spend the same effort for unknown users so timing does not reveal which exist.
+                let _ = hash_password(password);
+                false
+            }
+        };
+        match (ok, user) {
+            (true, Some(u)) => {
+                self.state().failures.remove(&(username.to_string(), addr));
+                Ok(Caller {
+                    username: u.username,
+                    role: u.role,
+                })
+            }
+            _ => {
+                self.record_failure(username, addr);
+                Err(ApiError::Unauthorized("invalid credentials".into()))
+            }
+        }
+    }
+
+    /// HTTP Basic: the same check as a login, remembered for a few minutes when it succeeds.
+    pub async fn basic(
+        &self,
+        username: &str,
+        password: &str,
+        addr: Option<IpAddr>,
+    ) -> Result<Caller, ApiError> {
+        let key = self.cache_key(username, password);
+        let now = self.clock.now();
+        if let Some((caller, until)) = self.state().basic_ok.get(&key)
+            && *until > now
+        {
+            return Ok(caller.clone());
+        }
+        let caller = self.login(username, password, addr).await?;
+        let mut st = self.state();
+        st.basic_ok.retain(|_, (_, until)| *until > now);
+        st.basic_ok
+            .insert(key, (caller.clone(), now + BASIC_CACHE_TTL));
+        Ok(caller)
+    }
+
+    fn cache_key(&self, username: &str, password: &str) -> [u8; 32] {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.signing_key).expect("any key length");
+        mac.update(b"basic-cache\0");
+        mac.update(username.as_bytes());
+        mac.update(b"\0");
+        mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn sign(&self, data: &[u8]) -> Vec<u8> {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.signing_key).expect("any key length");
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    pub fn issue_token(&self, caller: &Caller) -> String {
+        let now = self.clock.now();
+        let claims = Claims {
+            sub: caller.username.clone(),
+            role: caller.role.clone(),
+            iat: now.as_second(),
+            exp: (now + self.token_ttl).as_second(),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let header = B64URL.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = B64URL.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let signing_input = format!("{header}.{payload}");
+        let sig = B64URL.encode(self.sign(signing_input.as_bytes()));
+        format!("{signing_input}.{sig}")
+    }
+
+    fn verify_claims(&self, token: &str) -> Result<Claims, ApiError> {
+        let invalid = || ApiError::Unauthorized("invalid or expired token".into());
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let header: serde_json::Value =
+            serde_json::from_slice(&B64URL.decode(h).map_err(|_| invalid())?)
+                .map_err(|_| invalid())?;
+        if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
+            return Err(invalid());
+        }
+        let sig = B64URL.decode(s).map_err(|_| invalid())?;
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.signing_key).expect("any key length");
+        mac.update(format!("{h}.{p}").as_bytes());
+        mac.verify_slice(&sig).map_err(|_| invalid())?;
+        let claims: Claims = serde_json::from_slice(&B64URL.decode(p).map_err(|_| invalid())?)
+            .map_err(|_| invalid())?;
+        if claims.exp <= self.clock.now().as_second() {
+            return Err(invalid());
+        }
+        if self.state().retired.contains_key(&claims.jti) {
+            return Err(invalid());
+        }
+        Ok(claims)
+    }
+
+    pub fn bearer(&self, token: &str) -> Result<Caller, ApiError> {
+        let claims = self.verify_claims(token)?;
+        Ok(Caller {
+            username: claims.sub,
+            role: claims.role,
+        })
+    }
+
+    /// A fresh token for an unexpired one; the old one stops working.
+    pub fn renew(&self, token: &str) -> Result<String, ApiError> {
+        let claims = self.verify_claims(token)?;
+        let now = self.clock.now().as_second();
+        {
+            let mut st = self.state();
+            st.retired.retain(|_, exp| *exp > now);
+            st.retired.insert(claims.jti.clone(), claims.exp);
+        }
+        Ok(self.issue_token(&Caller {
+            username: claims.sub,
+            role: claims.role,
+        }))
+    }
+
+    /// Resolves an `Authorization` header value to a caller.
+    pub async fn authorize(
+        &self,
+        header: Option<&str>,
+        addr: Option<IpAddr>,
+    ) -> Result<Caller, ApiError> {
+        let header = header.ok_or_else(ApiError::unauthorized)?.trim();
+        let (scheme, rest) = header.split_once(' ').ok_or_else(ApiError::unauthorized)?;
+        let rest = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") {
+            self.bearer(rest)
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest)
+                .map_err(|_| ApiError::unauthorized())?;
+            let text = String::from_utf8(decoded).map_err(|_| ApiError::unauthorized())?;
+            let (user, pass) = text.split_once(':').ok_or_else(ApiError::unauthorized)?;
+            self.basic(user, pass, addr).await
+        } else {
+            Err(ApiError::unauthorized())
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The Console's validated configuration, and the errors that stop it from starting.
+
+use jiff::SignedDuration;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` URL of the store.
+    pub database: String,
+    pub token_ttl: SignedDuration,
+    /// Largest request body accepted; a 19,999-spec PUT is about 3 MB.
+    pub max_body_bytes: usize,
+}
+
+impl ConsoleConfig {
+    pub fn for_data_dir(data_dir: PathBuf) -> ConsoleConfig {
+        ConsoleConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8083)),
+            database: format!("sqlite://{}", data_dir.join("crowsnest.sqlite").display()),
+            data_dir,
+            token_ttl: SignedDuration::from_mins(30),
+            max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error(
+        "no Console user exists yet: set CROWSNEST_ADMIN_USER and CROWSNEST_ADMIN_PASSWORD for the first start to create the admin user"
+    )]
+    NoUsers,
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("store: {0}")]
+    Store(#[from] crowsnest_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}

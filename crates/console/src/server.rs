@@ -1,0 +1,129 @@
+//! Starting the Console: data directory, master key, store, first admin user, then the HTTP
+//! server until the shutdown signal, finishing in-flight requests before returning.
+
+use crate::config::{ConsoleConfig, ConsoleError};
+use crate::{AppState, Clock, ensure_admin, router};
+use crowsnest_store::{MasterKey, SecretBox, SqliteStore, Store};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Secrets the Console reads from its environment, never from the command line (where `ps`
+/// would show them).
+#[derive(Default)]
+pub struct Bootstrap {
+    pub admin_user: Option<String>,
+    pub admin_password: Option<String>,
+    pub master_key: Option<String>,
+}
+
+impl std::fmt::Debug for Bootstrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bootstrap")
+            .field("admin_user", &self.admin_user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bootstrap {
+    pub fn from_env() -> Bootstrap {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Bootstrap {
+            admin_user: var("CROWSNEST_ADMIN_USER"),
+            admin_password: var("CROWSNEST_ADMIN_PASSWORD"),
+            master_key: var("CROWSNEST_MASTER_KEY"),
+        }
+    }
+}
+
+/// Opens everything the API needs. Fails with a clear message when there is no user and no
+/// bootstrap credentials, so a fresh install cannot run unprotected.
+pub async fn open(
+    config: ConsoleConfig,
+    clock: Arc<dyn Clock>,
+    bootstrap: &Bootstrap,
+) -> Result<AppState, ConsoleError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        ConsoleError::Config(format!(
+            "cannot create data dir {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let key = MasterKey::load_or_create(&config.data_dir, bootstrap.master_key.as_deref())?;
+    let store: Arc<dyn Store> = if config.database.starts_with("sqlite:") {
+        Arc::new(SqliteStore::open(&config.database, SecretBox::new(&key)).await?)
+    } else {
+        return Err(ConsoleError::Config(format!(
+            "unsupported --database {:?}: use sqlite://PATH (PostgreSQL support comes later)",
+            redact_url(&config.database)
+        )));
+    };
+    let now = clock.now().to_string();
+    let admin = match (&bootstrap.admin_user, &bootstrap.admin_password) {
+        (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
+        _ => None,
+    };
+    ensure_admin(store.as_ref(), admin, &now).await?;
+    Ok(AppState::new(
+        store,
+        clock,
+        key.derive("console-token-signing"),
+        config,
+    ))
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ConsoleError> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ConsoleError::Serve)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://u:pw@h/db"),
+            "postgres://***@h/db"
+        );
+    }
+}

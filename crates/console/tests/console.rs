@@ -1,0 +1,5 @@
+mod auth;
+mod credentials;
+mod harness;
+mod requests;
+mod settings;

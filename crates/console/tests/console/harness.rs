@@ -1,0 +1,212 @@
+//! A builder that starts a Console on a free loopback port and a client that talks to it.
+
+use crowsnest_console::{Bootstrap, ConsoleConfig, ManualClock};
+use jiff::Timestamp;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub(crate) const ADMIN: &str = "admin";
+pub(crate) const ADMIN_PASSWORD: &str = "Test-Admin-Pw-1";
+
+pub(crate) struct TestConsole {
+    pub(crate) base: String,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) http: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _tmp: tempfile::TempDir,
+}
+
+pub(crate) struct Builder {
+    max_body_bytes: Option<usize>,
+    bootstrap: bool,
+}
+
+pub(crate) fn console() -> Builder {
+    Builder {
+        max_body_bytes: None,
+        bootstrap: true,
+    }
+}
+
+impl Builder {
+    pub(crate) fn max_body_bytes(mut self, n: usize) -> Builder {
+        self.max_body_bytes = Some(n);
+        self
+    }
+
+    pub(crate) fn without_admin(mut self) -> Builder {
+        self.bootstrap = false;
+        self
+    }
+
+    pub(crate) fn config(&self, data_dir: PathBuf) -> ConsoleConfig {
+        let mut config = ConsoleConfig::for_data_dir(data_dir);
+        if let Some(n) = self.max_body_bytes {
+            config.max_body_bytes = n;
+        }
+        config
+    }
+
+    pub(crate) async fn open(self) -> Result<TestConsole, crowsnest_console::ConsoleError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data_dir = tmp.path().join("data");
+        let clock = Arc::new(ManualClock::new(
+            "2026-11-01T10:00:00Z".parse::<Timestamp>().unwrap(),
+        ));
+        let bootstrap = Bootstrap {
+            admin_user: self.bootstrap.then(|| ADMIN.to_string()),
+            admin_password: self.bootstrap.then(|| ADMIN_PASSWORD.to_string()),
+            master_key: None,
+        };
+        let state =
+            crowsnest_console::open(self.config(data_dir.clone()), clock.clone(), &bootstrap)
+                .await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            crowsnest_console::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        });
+        Ok(TestConsole {
+            base,
+            clock,
+            data_dir,
+            http: reqwest::Client::new(),
+            shutdown: Some(tx),
+            server: Some(server),
+            _tmp: tmp,
+        })
+    }
+
+    pub(crate) async fn start(self) -> TestConsole {
+        self.open().await.expect("console starts")
+    }
+}
+
+/// One HTTP exchange, kept whole for assertions.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) text: String,
+}
+
+impl Reply {
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    pub(crate) fn err(&self) -> String {
+        self.json()["err"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no err field in {:?}", self.text))
+            .to_string()
+    }
+}
+
+pub(crate) enum Auth<'a> {
+    None,
+    Basic(&'a str, &'a str),
+    Bearer(&'a str),
+    Raw(&'a str),
+}
+
+impl TestConsole {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<String>,
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        req = match auth {
+            Auth::None => req,
+            Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+            Auth::Bearer(t) => req.bearer_auth(t),
+            Auth::Raw(h) => req.header("Authorization", h),
+        };
+        if let Some(b) = body {
+            req = req.header("Content-Type", "application/json").body(b);
+        }
+        let resp = req.send().await.expect("request reaches the console");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// As the admin with Basic auth.
+    pub(crate) async fn admin(&self, method: Method, path: &str, body: Option<&str>) -> Reply {
+        self.call(
+            method,
+            path,
+            Auth::Basic(ADMIN, ADMIN_PASSWORD),
+            body.map(str::to_string),
+        )
+        .await
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Reply {
+        self.admin(Method::GET, path, None).await
+    }
+
+    pub(crate) async fn token(&self) -> String {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/authenticate",
+                Auth::None,
+                Some(format!(
+                    r#"{{"username":"{ADMIN}","password":"{ADMIN_PASSWORD}"}}"#
+                )),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["token"].as_str().unwrap().to_string()
+    }
+
+    pub(crate) async fn create_credential(&self, id: &str, plain: &str) {
+        let body = format!(
+            r#"{{"_id":"{id}","type":"basic","accountID":"bob","secret":{{"plain":"{plain}"}}}}"#
+        );
+        let r = self
+            .admin(Method::POST, "/api/v32.04/credentials", Some(&body))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+
+    /// Stops the server and waits until it has finished (so the store is closed and flushed).
+    pub(crate) async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+impl Drop for TestConsole {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The store's error type. The console maps each kind onto an HTTP status in one place.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// A credential is referenced by registry specifications (their repositories listed).
+    #[error("credential {id:?} is in use by registry scan settings: {usages}")]
+    InUse { id: String, usages: String },
+    #[error("credential {0:?} does not exist")]
+    UnknownCredential(String),
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    #[error("secret cannot be decrypted with this master key")]
+    Decrypt,
+    #[error("master key: {0}")]
+    MasterKey(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored document is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
