@@ -10,6 +10,8 @@ want python3         # fixture scripts
 want python3-apt     # crates/version differential tests: apt_pkg.version_compare (dpkg order)
 want python3-rpm     # crates/version differential tests: rpm.ver (rpm EVR order)
 want python3-packaging  # crates/version differential tests: packaging.version (PEP 440)
+want ruby            # crates/version differential tests: Gem::Version (RubyGems)
+want php-composer-semver  # crates/version differential tests: Composer's VersionParser (pulls php-cli)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -33,19 +33,28 @@ pub(crate) fn parse(s: &str) -> Result<Dpkg<'_>, &'static str> {
     let mut v = &b[..end];
     let mut epoch = 0u32;
     if let Some(colon) = v.iter().position(|&c| c == b':') {
+        // strtol's reading: an optional sign, then digits, up to the colon.
         let e = &v[..colon];
-        if e.is_empty() {
+        let (neg, digits) = match e.first() {
+            Some(b'+') => (false, &e[1..]),
+            Some(b'-') => (true, &e[1..]),
+            _ => (false, e),
+        };
+        if digits.is_empty() {
             return Err("epoch in version is empty");
         }
-        if !e.iter().all(u8::is_ascii_digit) {
+        if !digits.iter().all(u8::is_ascii_digit) {
             return Err("epoch in version is not number");
         }
         let mut n: u64 = 0;
-        for &d in e {
-            n = n * 10 + u64::from(d - b'0');
-            if n > i32::MAX as u64 {
-                return Err("epoch in version is too big");
-            }
+        for &d in digits {
+            n = n.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+        }
+        if neg && n != 0 {
+            return Err("epoch in version is negative");
+        }
+        if n > i32::MAX as u64 {
+            return Err("epoch in version is too big");
         }
         epoch = n as u32;
         v = &v[colon + 1..];

@@ -1,7 +1,9 @@
 //! Differential tests against the real tools on this machine, over thousands of generated
 //! pairs: `dpkg --compare-versions` and apt's `apt_pkg.version_compare` for dpkg, rpm's own
-//! `rpmverCmp` (python3-rpm) for EVR, PyPA `packaging.version` for PEP 440 (order and
-//! validity). Zero disagreements tolerated.
+//! `rpmverCmp` (python3-rpm) for EVR, PyPA `packaging.version` for PEP 440, Ruby's
+//! `Gem::Version` for RubyGems and composer/semver's `VersionParser` + PHP's
+//! `version_compare` for Composer (order, and validity where the tool has a notion of it).
+//! Zero disagreements tolerated.
 //!
 //! The generators (proptest strategies, run with a fixed seed so failures reproduce) build
 //! realistic versions from small alphabets so that pairs share prefixes and often tie:
@@ -41,12 +43,28 @@ fn reference(tool: &str, pairs: &[(String, String)]) -> Vec<String> {
     }
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), text).expect("write pairs");
-    let out = Command::new(python())
-        .arg(SCRIPT)
-        .arg(tool)
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference");
+    let mut cmd = match tool {
+        "rubygems" => {
+            let mut c = Command::new("ruby");
+            c.arg(format!("{dir}/rubygems.rb"));
+            c
+        }
+        "composer" => {
+            let mut c = Command::new("php");
+            c.arg(format!("{dir}/composer.php"));
+            c
+        }
+        _ => {
+            let mut c = Command::new(python());
+            c.arg(SCRIPT).arg(tool);
+            c
+        }
+    };
+    let out = cmd
         .arg(file.path())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {} (run scripts/test-deps.sh): {e}", python()));
+        .unwrap_or_else(|e| panic!("cannot run the reference for {tool} (run scripts/test-deps.sh): {e}"));
     assert!(
         out.status.success(),
         "reference tool {tool} failed (run scripts/test-deps.sh):\n{}",
@@ -90,6 +108,12 @@ fn check(eco: Ecosystem, tool: &str, pairs: &[(String, String)]) -> (usize, usiz
     assert!(bad.is_empty(), "{} disagreements with {tool} out of {}:\n{}", bad.len(), pairs.len(), bad.join("\n"));
     eprintln!("{tool}: {} pairs agree ({equal} equal, {invalid} with an invalid side)", pairs.len());
     (equal, invalid)
+}
+
+/// Near-miss strings (a plausible start, then up to four tokens of soup), each paired with
+/// the valid version "1" so that the answer speaks about the near miss alone.
+fn near_misses(starts: &'static [&'static str], soup: &'static [&'static str], n: usize, seed: u8) -> Vec<(String, String)> {
+    generate((select(starts), tokens(soup, 0..5)), n, seed).into_iter().map(|(a, b)| (format!("{a}{b}"), "1".to_owned())).collect()
 }
 
 /// Two versions from the same parts generator: b takes each part from a or from a second
@@ -170,6 +194,18 @@ fn dpkg_agrees_with_apt_pkg_and_dpkg() {
     assert!(equal > 100, "the generator should produce ties ({equal})");
     // The dpkg binary itself on a subset (two processes per pair).
     check(Ecosystem::Dpkg, "dpkg", &pairs[..1200]);
+}
+
+/// Validity on near misses, against `dpkg --validate-version` (which, unlike
+/// `--compare-versions`, also rejects what dpkg only warns about).
+#[test]
+fn dpkg_validity_agrees_with_dpkg() {
+    const SOUP: &[&str] = &["1", "0", ":", "-", ".", "+", "~", "a", "Z", "_", " ", "\t", "+1", "-0", "é", "", "1:", "-1"];
+    let mut pairs = near_misses(&["1", "0", "1:1", "+1:2", "-0:1", " 1.0", "a", ":1", "1.0-1"], SOUP, 1500, 9);
+    pairs.extend(edge_pairs(&[("+1:2", "1:2"), ("-0:1", "1"), ("-1:1", "1"), ("2147483648:1", "1"), ("2147483647:1", "1"), ("1.0 ", "1.0")]));
+    // apt_pkg neither trims spaces nor reads signed epochs as dpkg does: the dpkg binary decides.
+    let (_, invalid) = check(Ecosystem::Dpkg, "dpkg", &pairs);
+    assert!(invalid > 100 && invalid < pairs.len() - 100, "{invalid}");
 }
 
 // ---------------------------------------------------------------- rpm
@@ -314,8 +350,108 @@ fn pep440_validity_agrees_with_packaging() {
         "1", "0", "10", ".", ".", "-", "_", "+", "!", "a", "alpha", "b", "c", "rc", "pre", "preview", "post", "r", "rev",
         "dev", "v", " ", "x", "ſ", "..", "-1", "local",
     ];
-    let soup = || tokens(SOUP, 0..9);
-    let mut pairs = generate((soup(), soup()), 6000, 4);
+    let mut pairs = near_misses(&["1", "0", "10", "v1", "1!1", "1.0", " 1", "1.2.3"], SOUP, 6000, 4);
     pairs.extend(edge_pairs(&[("", "1"), ("v", "1"), ("1.", "1"), ("1!", "1"), ("1.0+", "1"), ("1.0+a..b", "1"), ("1.0+a_", "1")]));
-    check(Ecosystem::Pep440, "pep440", &pairs);
+    let (_, invalid) = check(Ecosystem::Pep440, "pep440", &pairs);
+    assert!(invalid > 200 && invalid < pairs.len() - 200, "{invalid}");
+}
+
+// ---------------------------------------------------------------- RubyGems
+
+fn gem_parts() -> impl Strategy<Value = Vec<String>> + Clone {
+    (
+        select(&["", "", "", " ", "\n"][..]),
+        select(&["0", "1", "2", "10", "00", "01", "9", "123456789012345678901"][..]),
+        prop::collection::vec(
+            select(&["0", "1", "2", "10", "00", "a", "b", "pre", "rc", "A", "beta1", "0a", "z", "rc10"][..]),
+            0..5,
+        )
+        .prop_map(|v| v.iter().map(|x| format!(".{x}")).collect::<String>()),
+        prop_oneof![
+            3 => Just(String::new()),
+            1 => prop::collection::vec(select(&["1", "a", "pre", "rc", "0", "--", "x-y", "B2"][..]), 1..3)
+                .prop_map(|v| format!("-{}", v.join("."))),
+        ],
+    )
+        .prop_map(|(ws, head, dots, pre)| vec![ws.to_owned(), head.to_owned(), dots, pre])
+}
+
+fn gem_render(p: &[String]) -> String {
+    format!("{}{}{}{}{}", p[0], p[1], p[2], p[3], p[0])
+}
+
+#[test]
+fn rubygems_agrees_with_gem_version() {
+    let mut pairs = edge_pairs(&[
+        ("1.0", "1.0.0"),
+        ("1.0.a", "1.0"),
+        ("1.0-1", "1.0.pre.1"),
+        ("1.0.0-rc.1", "1.0.0"),
+        ("1.A", "1.a"),
+        ("1.0.a.0", "1.0.a"),
+        ("0.0.0", "0"),
+        ("1.0\n", "1.0"),
+        ("", "0"),
+    ]);
+    pairs.extend(generate(mixed(gem_parts(), gem_render), 5000, 5));
+    let (equal, _) = check(Ecosystem::RubyGems, "rubygems", &pairs);
+    assert!(equal > 100, "{equal}");
+    // Validity on near misses.
+    const SOUP: &[&str] = &["1", "0", ".", "-", "a", "B", "..", "-", " ", "_", "pre", "1a", "+"];
+    let soup = near_misses(&["1", "0", "10", "1.0", " 1", "1.a", "2-"], SOUP, 4000, 6);
+    let (_, invalid) = check(Ecosystem::RubyGems, "rubygems", &soup);
+    assert!(invalid > 200 && invalid < soup.len() - 200, "{invalid}");
+}
+
+// ---------------------------------------------------------------- Composer
+
+fn composer_parts() -> impl Strategy<Value = Vec<String>> + Clone {
+    let release = prop_oneof![
+        4 => (
+            select(&["", "", "v", "V"][..]),
+            prop::collection::vec(select(&["0", "1", "2", "10", "00", "01", "99999"][..]), 1..5),
+        )
+            .prop_map(|(v, parts)| format!("{v}{}", parts.join("."))),
+        1 => select(&["2010-01-02", "20100102", "2010.01.02.03", "20100102-203040", "2010-01-02.5", "201001021"][..])
+            .prop_map(str::to_owned),
+        1 => select(&["1.0.x", "2.*", "1.x", "3.1.X", "v1.2.3.x"][..]).prop_map(|b| format!("{b}-dev")),
+    ];
+    (
+        release,
+        select(&["", "", "-", ".", "_"][..]),
+        select(&["", "", "", "stable", "beta", "b", "RC", "rc", "alpha", "a", "patch", "pl", "p", "Beta", "STABLE"][..]),
+        select(&["", "", "1", "2", ".1", "-2", "10", ".1.2", "01"][..]),
+        select(&["", "", "", "-dev", ".dev", "dev", "-DEV"][..]),
+        select(&["", "", "", "+foo", "+1.2"][..]),
+        select(&["", "", "", "@dev", "@beta", "@stable"][..]),
+    )
+        .prop_map(|(r, sep, st, n, dev, build, flag)| {
+            vec![r, sep.to_owned(), st.to_owned(), n.to_owned(), dev.to_owned(), build.to_owned(), flag.to_owned()]
+        })
+}
+
+fn composer_render(p: &[String]) -> String {
+    p.concat()
+}
+
+#[test]
+fn composer_agrees_with_composer_semver() {
+    let mut pairs = edge_pairs(&[
+        ("1.0.0-dev", "1.0.0-alpha"),
+        ("1.0.0-RC1", "1.0.0"),
+        ("1.0.0", "1.0.0-patch1"),
+        ("2010.01.02", "2010-01-02"),
+        ("1.0-STABLE", "1.0"),
+        ("dev-master", "1.0"),
+        ("1.0 as 2.0", "1.0"),
+    ]);
+    pairs.extend(generate(mixed(composer_parts(), composer_render), 5000, 7));
+    let (equal, invalid) = check(Ecosystem::Composer, "composer", &pairs);
+    assert!(equal > 100, "{equal}");
+    assert!(invalid < pairs.len() / 2, "{invalid}");
+    const SOUP: &[&str] =
+        &["1", "0", "2010", "01", ".", "-", "_", "+", "@", "v", "beta", "b", "RC", "alpha", "patch", "p", "dev", "stable", "x", "*", ":"];
+    let soup = near_misses(&["1", "0", "1.0", "v1.2", "2010", "1.0-", "20100102"], SOUP, 4000, 8);
+    let (_, invalid) = check(Ecosystem::Composer, "composer", &soup);
+    assert!(invalid > 200 && invalid < soup.len() - 200, "{invalid}");
 }
