@@ -57,7 +57,9 @@ pub struct LayerInput<'a> {
 
 impl std::fmt::Debug for LayerInput<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LayerInput").field("digest", &self.digest).finish_non_exhaustive()
+        f.debug_struct("LayerInput")
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,7 +86,12 @@ impl Analyzer {
 
     /// Analyses the layers (bottom first) of an image whose config blob is `config`, then
     /// merges them. Blocking; run it on a blocking thread.
-    pub fn analyze_image(&self, config: &[u8], layers: Vec<LayerInput<'_>>, progress: &dyn Progress) -> Result<Inventory, Error> {
+    pub fn analyze_image(
+        &self,
+        config: &[u8],
+        layers: Vec<LayerInput<'_>>,
+        progress: &dyn Progress,
+    ) -> Result<Inventory, Error> {
         let facts = self.analyze_layers(layers, progress);
         self.inventory(config, &facts)
     }
@@ -97,20 +104,31 @@ impl Analyzer {
     }
 
     /// Analyses several layers in parallel, keeping their order.
-    pub fn analyze_layers(&self, layers: Vec<LayerInput<'_>>, progress: &dyn Progress) -> Vec<LayerFacts> {
+    pub fn analyze_layers(
+        &self,
+        layers: Vec<LayerInput<'_>>,
+        progress: &dyn Progress,
+    ) -> Vec<LayerFacts> {
         let n = layers.len();
         let queue = Mutex::new(layers.into_iter().enumerate().collect::<VecDeque<_>>());
         let results: Mutex<Vec<Option<LayerFacts>>> = Mutex::new(vec![None; n]);
         let workers = self.limits.parallel_layers.clamp(1, n.max(1));
         std::thread::scope(|s| {
             for _ in 0..workers {
-                s.spawn(|| loop {
-                    let Some((i, input)) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else {
-                        break;
-                    };
-                    let facts = self.analyze_layer(&input.digest, ProgressReader::new(input.reader, progress));
-                    progress.layer_done(&input.digest);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(facts);
+                s.spawn(|| {
+                    loop {
+                        let Some((i, input)) =
+                            queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+                        else {
+                            break;
+                        };
+                        let facts = self.analyze_layer(
+                            &input.digest,
+                            ProgressReader::new(input.reader, progress),
+                        );
+                        progress.layer_done(&input.digest);
+                        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(facts);
+                    }
                 });
             }
         });
@@ -123,15 +141,23 @@ impl Analyzer {
     }
 
     /// Analyses an on-disk image named by an [`ImageRef`].
-    pub fn analyze_source(&self, image: &ImageRef, progress: &dyn Progress) -> Result<Inventory, Error> {
+    pub fn analyze_source(
+        &self,
+        image: &ImageRef,
+        progress: &dyn Progress,
+    ) -> Result<Inventory, Error> {
         match image {
             ImageRef::Oci { dir, tag } => {
                 let src = ImageSource::open_oci(dir, tag.as_deref())?;
                 progress.start(src.layers.iter().map(|l| l.size).sum());
                 let mut inputs = Vec::with_capacity(src.layers.len());
                 for l in &src.layers {
-                    let f = std::fs::File::open(&l.path).map_err(|e| Error::io(l.path.display().to_string(), e))?;
-                    inputs.push(LayerInput { digest: l.digest.clone(), reader: Box::new(f) });
+                    let f = std::fs::File::open(&l.path)
+                        .map_err(|e| Error::io(l.path.display().to_string(), e))?;
+                    inputs.push(LayerInput {
+                        digest: l.digest.clone(),
+                        reader: Box::new(f),
+                    });
                 }
                 self.analyze_image(&src.config, inputs, progress)
             }

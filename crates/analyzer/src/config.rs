@@ -80,7 +80,8 @@ impl ImageConfig {
     /// Parses a config blob; `layer_digests` (bottom first, as the manifest lists them) are
     /// attached to the history entries that produced them.
     pub fn parse(bytes: &[u8], layer_digests: &[String]) -> Result<Self, Error> {
-        let raw: Raw = serde_json::from_slice(bytes).map_err(|e| Error::Image(format!("image config: {e}")))?;
+        let raw: Raw = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Image(format!("image config: {e}")))?;
         let c = raw.config.unwrap_or_default();
         let healthcheck = c
             .healthcheck
@@ -94,14 +95,21 @@ impl ImageConfig {
                 created: h.created,
                 created_by: h.created_by.unwrap_or_default(),
                 empty_layer: h.empty_layer,
-                layer_digest: if h.empty_layer { None } else { layers.next().cloned() },
+                layer_digest: if h.empty_layer {
+                    None
+                } else {
+                    layers.next().cloned()
+                },
             })
             .collect();
         Ok(ImageConfig {
             facts: ImageConfigFacts {
                 user: c.user.unwrap_or_default(),
                 env: c.env.unwrap_or_default(),
-                exposed_ports: c.exposed_ports.map(|p| p.into_keys().collect()).unwrap_or_default(),
+                exposed_ports: c
+                    .exposed_ports
+                    .map(|p| p.into_keys().collect())
+                    .unwrap_or_default(),
                 healthcheck,
                 labels: c.labels.unwrap_or_default(),
                 entrypoint: c.entrypoint.unwrap_or_default(),
@@ -130,7 +138,12 @@ mod tests {
         assert_eq!(c.facts.user, "app");
         assert!(c.facts.healthcheck);
         assert_eq!(c.facts.exposed_ports, vec!["8080/tcp"]);
-        let h: Vec<_> = c.facts.history.iter().map(|h| h.layer_digest.as_deref()).collect();
+        let h: Vec<_> = c
+            .facts
+            .history
+            .iter()
+            .map(|h| h.layer_digest.as_deref())
+            .collect();
         assert_eq!(h, vec![Some("sha256:l1"), None, Some("sha256:l2")]);
         assert!(ImageConfig::parse(b"[", &[]).is_err());
     }

@@ -84,7 +84,8 @@ pub(crate) fn classify(path: &str, mode: u32) -> Option<Interest> {
         return interest;
     }
     if dir == "var/lib/dpkg/status.d" {
-        return (!DPKG_SIDE_FILES.iter().any(|s| name.ends_with(s))).then_some(Interest::DpkgStatusD);
+        return (!DPKG_SIDE_FILES.iter().any(|s| name.ends_with(s)))
+            .then_some(Interest::DpkgStatusD);
     }
     if dir == "var/lib/rpm" || dir == "usr/lib/sysimage/rpm" {
         return match name {
@@ -112,8 +113,7 @@ pub(crate) fn classify(path: &str, mode: u32) -> Option<Interest> {
         }
         _ => {}
     }
-    if name.ends_with(".gemspec") && (dir == "specifications" || dir.ends_with("/specifications"))
-    {
+    if name.ends_with(".gemspec") && (dir == "specifications" || dir.ends_with("/specifications")) {
         return Some(Interest::Gemspec);
     }
     if name.ends_with(".deps.json") {
@@ -183,7 +183,9 @@ pub(crate) fn detect(
         }
         Interest::PythonMetadata => packages(vec![python::parse_metadata(data, path)?]),
         Interest::PythonEggZip => packages(python::parse_egg_zip(data, path)?),
-        Interest::NpmPackageJson => packages(npm::parse_package_json(data, path)?.into_iter().collect()),
+        Interest::NpmPackageJson => {
+            packages(npm::parse_package_json(data, path)?.into_iter().collect())
+        }
         Interest::NpmLock => packages(npm::parse_package_lock(data, path)?),
         Interest::YarnLock => packages(npm::parse_yarn_lock(data, path)?),
         Interest::PnpmLock => packages(npm::parse_pnpm_lock(data, path)?),
@@ -255,22 +257,40 @@ mod tests {
     #[test]
     fn classifies_the_paths_detectors_want() {
         assert_eq!(classify("etc/os-release", 0o644), Some(Interest::OsRelease));
-        assert_eq!(classify("var/lib/dpkg/status", 0o644), Some(Interest::DpkgStatus));
-        assert_eq!(classify("var/lib/dpkg/status.d/libc6", 0o644), Some(Interest::DpkgStatusD));
+        assert_eq!(
+            classify("var/lib/dpkg/status", 0o644),
+            Some(Interest::DpkgStatus)
+        );
+        assert_eq!(
+            classify("var/lib/dpkg/status.d/libc6", 0o644),
+            Some(Interest::DpkgStatusD)
+        );
         assert_eq!(classify("var/lib/dpkg/status.d/libc6.md5sums", 0o644), None);
-        assert_eq!(classify("usr/lib/sysimage/rpm/rpmdb.sqlite", 0o644), Some(Interest::RpmSqlite));
+        assert_eq!(
+            classify("usr/lib/sysimage/rpm/rpmdb.sqlite", 0o644),
+            Some(Interest::RpmSqlite)
+        );
         assert_eq!(
             classify("app/node_modules/@types/node/package.json", 0o644),
             Some(Interest::NpmPackageJson)
         );
         assert_eq!(classify("app/node_modules/x/lib/package.json", 0o644), None);
-        assert_eq!(classify("app/package-lock.json", 0o644), Some(Interest::NpmLock));
+        assert_eq!(
+            classify("app/package-lock.json", 0o644),
+            Some(Interest::NpmLock)
+        );
         assert_eq!(classify("app/node_modules/.package-lock.json", 0o644), None);
         assert_eq!(
-            classify("usr/lib/python3/dist-packages/yaml-6.0.dist-info/METADATA", 0o644),
+            classify(
+                "usr/lib/python3/dist-packages/yaml-6.0.dist-info/METADATA",
+                0o644
+            ),
             Some(Interest::PythonMetadata)
         );
-        assert_eq!(classify("app/lib/App.JAR", 0o644), Some(Interest::JavaArchive));
+        assert_eq!(
+            classify("app/lib/App.JAR", 0o644),
+            Some(Interest::JavaArchive)
+        );
         assert_eq!(classify("usr/bin/fzf", 0o755), Some(Interest::Executable));
         assert_eq!(classify("usr/share/doc/README", 0o644), None);
     }

@@ -15,7 +15,9 @@ pub enum Error {
     },
     #[error("invalid image reference {0:?}: expected oci:DIR[:tag] or docker-archive:FILE")]
     BadReference(String),
-    #[error("registry references are not yet supported by the analyzer ({0}); use oci:DIR or docker-archive:FILE")]
+    #[error(
+        "registry references are not yet supported by the analyzer ({0}); use oci:DIR or docker-archive:FILE"
+    )]
     RegistryNotSupported(String),
     #[error("invalid image: {0}")]
     Image(String),

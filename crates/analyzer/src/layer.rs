@@ -22,7 +22,9 @@ pub(crate) fn analyze<R: Read>(reader: R, digest: &str, limits: &Limits) -> Laye
     let decoded = match decompress::open(reader) {
         Ok((_, r)) => r,
         Err(e) => {
-            facts.warnings.push(format!("layer {short}: cannot read: {e}"));
+            facts
+                .warnings
+                .push(format!("layer {short}: cannot read: {e}"));
             return facts;
         }
     };
@@ -35,12 +37,25 @@ pub(crate) fn analyze<R: Read>(reader: R, digest: &str, limits: &Limits) -> Laye
             // counted and a corrupt compressed trailer is still noticed.
             match io::copy(&mut capped, &mut io::sink()) {
                 Ok(_) => facts.complete = true,
-                Err(e) => facts.warnings.push(format!("layer {short}: {e}")),
+                Err(e) => {
+                    let what = if capped.exceeded {
+                        "rejected"
+                    } else {
+                        "corrupt after the tar end"
+                    };
+                    facts.warnings.push(format!("layer {short}: {what}: {e}"));
+                }
             }
         }
         Err(e) => {
-            let what = if capped.exceeded { "rejected" } else { "truncated or corrupt" };
-            facts.warnings.push(format!("layer {short}: {what}: {e}; later entries not analysed"));
+            let what = if capped.exceeded {
+                "rejected"
+            } else {
+                "truncated or corrupt"
+            };
+            facts.warnings.push(format!(
+                "layer {short}: {what}: {e}; later entries not analysed"
+            ));
         }
     }
     facts.uncompressed_bytes = capped.read;
@@ -64,7 +79,9 @@ fn walk<R: Read>(
             Ok(Some(p)) => p,
             Ok(None) => continue,
             Err(e) => {
-                facts.warnings.push(format!("layer {short}: entry skipped: {e}"));
+                facts
+                    .warnings
+                    .push(format!("layer {short}: entry skipped: {e}"));
                 continue;
             }
         };
@@ -73,7 +90,11 @@ fn walk<R: Read>(
             if hidden == ".wh..opq" {
                 facts.opaque_dirs.push(dir.to_string());
             } else if !hidden.starts_with(".wh.") && !hidden.is_empty() {
-                facts.whiteouts.push(if dir.is_empty() { hidden.to_string() } else { format!("{dir}/{hidden}") });
+                facts.whiteouts.push(if dir.is_empty() {
+                    hidden.to_string()
+                } else {
+                    format!("{dir}/{hidden}")
+                });
             }
             continue;
         }
@@ -93,9 +114,15 @@ fn walk<R: Read>(
             } else {
                 match path::normalize(target.as_bytes()) {
                     // A hard link to a file this layer already parsed shares its facts.
-                    Ok(Some(t)) => facts.files.get(&t).cloned().unwrap_or(FileFacts::HardLink { target: t }),
+                    Ok(Some(t)) => facts
+                        .files
+                        .get(&t)
+                        .cloned()
+                        .unwrap_or(FileFacts::HardLink { target: t }),
                     _ => {
-                        facts.warnings.push(format!("layer {short}: /{path}: hard link to {target:?} refused"));
+                        facts.warnings.push(format!(
+                            "layer {short}: /{path}: hard link to {target:?} refused"
+                        ));
                         continue;
                     }
                 }
@@ -118,7 +145,10 @@ fn walk<R: Read>(
         let outcome = if interest == Interest::Executable {
             read_executable(&mut entry, &path, size, cap, limits)?
         } else if size > cap {
-            Some(Err(crate::ParseError::TooLarge { what: "file", limit: cap }))
+            Some(Err(crate::ParseError::TooLarge {
+                what: "file",
+                limit: cap,
+            }))
         } else {
             let mut data = Vec::with_capacity(size as usize);
             (&mut entry).take(cap).read_to_end(&mut data)?;
@@ -136,7 +166,12 @@ fn walk<R: Read>(
             }
             Some(Err(e)) => {
                 facts.warnings.push(format!("layer {short}: /{path}: {e}"));
-                facts.files.insert(path, FileFacts::Unreadable { error: e.to_string() });
+                facts.files.insert(
+                    path,
+                    FileFacts::Unreadable {
+                        error: e.to_string(),
+                    },
+                );
             }
         }
     }
@@ -147,7 +182,13 @@ type Outcome = Option<Result<Option<FileFacts>, crate::ParseError>>;
 
 /// Executables are read only if their first bytes say object file; big ones are scanned for Go
 /// build info as they stream past instead of being held.
-fn read_executable<R: Read>(entry: &mut R, path: &str, size: u64, cap: u64, limits: &Limits) -> io::Result<Outcome> {
+fn read_executable<R: Read>(
+    entry: &mut R,
+    path: &str,
+    size: u64,
+    cap: u64,
+    limits: &Limits,
+) -> io::Result<Outcome> {
     if size < 64 {
         return Ok(None);
     }
@@ -155,7 +196,12 @@ fn read_executable<R: Read>(entry: &mut R, path: &str, size: u64, cap: u64, limi
     entry.read_exact(&mut head)?;
     let object = head.starts_with(b"\x7fELF")
         || head.starts_with(b"MZ")
-        || matches!(head, [0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe] | [0xca, 0xfe, 0xba, 0xbe]);
+        || matches!(
+            head,
+            [0xfe, 0xed, 0xfa, 0xce | 0xcf]
+                | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
+                | [0xca, 0xfe, 0xba, 0xbe]
+        );
     if !object {
         return Ok(None);
     }
@@ -168,11 +214,27 @@ fn read_executable<R: Read>(entry: &mut R, path: &str, size: u64, cap: u64, limi
     let mut data = Vec::with_capacity(size as usize);
     data.extend_from_slice(&head);
     entry.take(cap).read_to_end(&mut data)?;
-    Ok(Some(run_detector(Interest::Executable, path, &data, limits)))
+    Ok(Some(run_detector(
+        Interest::Executable,
+        path,
+        &data,
+        limits,
+    )))
 }
 
 /// Detectors are pure functions over bytes; a bug in one must cost only that file.
-fn run_detector(interest: Interest, path: &str, data: &[u8], limits: &Limits) -> Result<Option<FileFacts>, crate::ParseError> {
-    catch_unwind(AssertUnwindSafe(|| detect::detect(interest, path, data, limits)))
-        .unwrap_or_else(|_| Err(crate::ParseError::malformed("detector failed on this input")))
+fn run_detector(
+    interest: Interest,
+    path: &str,
+    data: &[u8],
+    limits: &Limits,
+) -> Result<Option<FileFacts>, crate::ParseError> {
+    catch_unwind(AssertUnwindSafe(|| {
+        detect::detect(interest, path, data, limits)
+    }))
+    .unwrap_or_else(|_| {
+        Err(crate::ParseError::malformed(
+            "detector failed on this input",
+        ))
+    })
 }

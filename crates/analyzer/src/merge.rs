@@ -47,24 +47,41 @@ pub fn merge(layers: &[LayerFacts], config: Option<&ImageConfigFacts>) -> Invent
                 f => return Some(f),
             }
         }
-        warnings.push(format!("/{path}: symlink loop (more than {MAX_LINK_HOPS} hops), not followed"));
+        warnings.push(format!(
+            "/{path}: symlink loop (more than {MAX_LINK_HOPS} hops), not followed"
+        ));
         None
     };
     let mut warnings = Vec::new();
-    let os_release = ["etc/os-release", "usr/lib/os-release"].iter().find_map(|p| match lookup(p, &mut warnings) {
-        Some(FileFacts::Os { os: f @ OsFile::OsRelease { .. } }) => Some(f.clone()),
-        _ => None,
-    });
+    let os_release = ["etc/os-release", "usr/lib/os-release"]
+        .iter()
+        .find_map(|p| match lookup(p, &mut warnings) {
+            Some(FileFacts::Os {
+                os: f @ OsFile::OsRelease { .. },
+            }) => Some(f.clone()),
+            _ => None,
+        });
     let mut releases: Vec<(ReleaseKind, String)> = Vec::new();
-    for p in ["etc/alpine-release", "etc/debian_version", "etc/redhat-release"] {
-        if let Some(FileFacts::Os { os: OsFile::Release { kind, text } }) = lookup(p, &mut warnings) {
+    for p in [
+        "etc/alpine-release",
+        "etc/debian_version",
+        "etc/redhat-release",
+    ] {
+        if let Some(FileFacts::Os {
+            os: OsFile::Release { kind, text },
+        }) = lookup(p, &mut warnings)
+        {
             releases.push((*kind, text.clone()));
         }
     }
-    let release_refs: Vec<(ReleaseKind, &str)> = releases.iter().map(|(k, t)| (*k, t.as_str())).collect();
+    let release_refs: Vec<(ReleaseKind, &str)> =
+        releases.iter().map(|(k, t)| (*k, t.as_str())).collect();
     inv.os = os_info(os_release.as_ref(), &release_refs);
     let has_status = visible.contains_key("var/lib/dpkg/status");
-    let has_status_d = visible.range("var/lib/dpkg/status.d/"..).next().is_some_and(|(p, _)| p.starts_with("var/lib/dpkg/status.d/"));
+    let has_status_d = visible
+        .range("var/lib/dpkg/status.d/"..)
+        .next()
+        .is_some_and(|(p, _)| p.starts_with("var/lib/dpkg/status.d/"));
     if let Some(os) = inv.os.as_mut() {
         os.distroless = has_status_d && !has_status;
     }
@@ -95,8 +112,16 @@ pub fn merge(layers: &[LayerFacts], config: Option<&ImageConfigFacts>) -> Invent
             && !p.path.ends_with("/package.json")
             && installed.contains(&(p.name.clone(), p.version.clone())))
     });
-    packages.sort_by(|a, b| (a.kind, &a.name, &a.version, &a.path).cmp(&(b.kind, &b.name, &b.version, &b.path)));
-    packages.dedup_by(|a, b| a.kind == b.kind && a.name == b.name && a.version == b.version && a.path == b.path && a.arch == b.arch);
+    packages.sort_by(|a, b| {
+        (a.kind, &a.name, &a.version, &a.path).cmp(&(b.kind, &b.name, &b.version, &b.path))
+    });
+    packages.dedup_by(|a, b| {
+        a.kind == b.kind
+            && a.name == b.name
+            && a.version == b.version
+            && a.path == b.path
+            && a.arch == b.arch
+    });
     inv.packages = packages;
     inv
 }
@@ -123,9 +148,12 @@ fn remove_under(visible: &mut BTreeMap<&str, usize>, path: &str, itself: bool) {
 
 fn hides(layer: &LayerFacts, path: &str) -> bool {
     let under = |dir: &str, itself: bool| {
-        dir.is_empty() || (itself && path == dir) || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+        dir.is_empty()
+            || (itself && path == dir)
+            || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
     };
-    layer.whiteouts.iter().any(|w| under(w, true)) || layer.opaque_dirs.iter().any(|d| under(d, false))
+    layer.whiteouts.iter().any(|w| under(w, true))
+        || layer.opaque_dirs.iter().any(|d| under(d, false))
 }
 
 /// The lowest layer from which the package stayed present at `path` up to `top`.
@@ -137,7 +165,10 @@ fn introducing_layer(layers: &[LayerFacts], path: &str, top: usize, p: &Package)
     for k in (0..top).rev() {
         match layers[k].files.get(path) {
             Some(FileFacts::Packages { packages }) => {
-                if packages.iter().any(|q| q.kind == p.kind && q.name == p.name && q.version == p.version) {
+                if packages
+                    .iter()
+                    .any(|q| q.kind == p.kind && q.name == p.name && q.version == p.version)
+                {
                     introduced = k;
                 } else {
                     break;

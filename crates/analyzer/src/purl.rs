@@ -18,7 +18,11 @@ fn enc(s: &str) -> String {
 }
 
 fn join_path(p: &str) -> String {
-    p.split('/').filter(|s| !s.is_empty()).map(enc).collect::<Vec<_>>().join("/")
+    p.split('/')
+        .filter(|s| !s.is_empty())
+        .map(enc)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The purl of a package, given the image's OS (for OS packages).
@@ -61,7 +65,12 @@ pub(crate) fn purl(p: &Package, os: Option<&OsInfo>) -> String {
                     quals.push(("upstream", src.clone()));
                 }
             }
-            (ty, Some(distro_ns().unwrap_or_else(|| default_ns.into())), enc(&p.name), version)
+            (
+                ty,
+                Some(distro_ns().unwrap_or_else(|| default_ns.into())),
+                enc(&p.name),
+                version,
+            )
         }
         PackageKind::Python => (
             "pypi",
@@ -114,19 +123,39 @@ mod tests {
 
     #[test]
     fn purls_per_type() {
-        let os = OsInfo { id: "debian".into(), version_id: "12".into(), ..OsInfo::default() };
-        let mut d = package(PackageKind::Dpkg, "libssl3", "3.0.11-1~deb12u2", "var/lib/dpkg/status");
+        let os = OsInfo {
+            id: "debian".into(),
+            version_id: "12".into(),
+            ..OsInfo::default()
+        };
+        let mut d = package(
+            PackageKind::Dpkg,
+            "libssl3",
+            "3.0.11-1~deb12u2",
+            "var/lib/dpkg/status",
+        );
         d.arch = Some("amd64".into());
         d.source_name = Some("openssl".into());
-        assert_eq!(purl(&d, Some(&os)), "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl");
+        assert_eq!(
+            purl(&d, Some(&os)),
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl"
+        );
         let r = package(PackageKind::Rpm, "dbus", "1:1.12.8-26.el8", "x");
         assert_eq!(purl(&r, None), "pkg:rpm/redhat/dbus@1.12.8-26.el8?epoch=1");
         let n = package(PackageKind::Npm, "@babel/core", "7.0.0", "x");
         assert_eq!(purl(&n, None), "pkg:npm/%40babel/core@7.0.0");
         let g = package(PackageKind::Go, "golang.org/x/sys", "v0.1.0", "x");
         assert_eq!(purl(&g, None), "pkg:golang/golang.org/x/sys@v0.1.0");
-        let m = package(PackageKind::Java, "org.apache.logging.log4j:log4j-core", "2.19.0", "x");
-        assert_eq!(purl(&m, None), "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0");
+        let m = package(
+            PackageKind::Java,
+            "org.apache.logging.log4j:log4j-core",
+            "2.19.0",
+            "x",
+        );
+        assert_eq!(
+            purl(&m, None),
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0"
+        );
         let py = package(PackageKind::Python, "PyYAML", "5.3", "x");
         assert_eq!(purl(&py, None), "pkg:pypi/pyyaml@5.3");
     }

@@ -28,7 +28,9 @@ impl std::str::FromStr for Format {
 }
 
 fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 const TOOL: &str = concat!("crowsnest-", env!("CARGO_PKG_VERSION"));
@@ -66,7 +68,13 @@ fn kind_name(k: PackageKind) -> &'static str {
 }
 
 fn ref_id(i: usize, p: &Package) -> String {
-    format!("{}-{}", i + 1, p.purl.clone().unwrap_or_else(|| format!("{}:{}@{}", kind_name(p.kind), p.name, p.version)))
+    format!(
+        "{}-{}",
+        i + 1,
+        p.purl
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}@{}", kind_name(p.kind), p.name, p.version))
+    )
 }
 
 fn cyclonedx(inv: &Inventory, subject: &str) -> Value {
@@ -97,7 +105,13 @@ fn cyclonedx(inv: &Inventory, subject: &str) -> Value {
             json!({"name": "crowsnest:package:type", "value": kind_name(p.kind)}),
             json!({"name": "crowsnest:location:path", "value": p.path}),
         ];
-        for (k, v) in [("layer_digest", &p.layer_digest), ("source_name", &p.source_name), ("source_version", &p.source_version), ("arch", &p.arch), ("module", &p.module)] {
+        for (k, v) in [
+            ("layer_digest", &p.layer_digest),
+            ("source_name", &p.source_name),
+            ("source_version", &p.source_version),
+            ("arch", &p.arch),
+            ("module", &p.module),
+        ] {
             if let Some(v) = v {
                 props.push(json!({"name": format!("crowsnest:{k}"), "value": v}));
             }
@@ -121,7 +135,15 @@ fn cyclonedx(inv: &Inventory, subject: &str) -> Value {
 
 /// SPDX identifiers allow only letters, digits, `.` and `-`.
 fn spdx_id(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn spdx(inv: &Inventory, subject: &str) -> Value {
@@ -149,7 +171,12 @@ fn spdx(inv: &Inventory, subject: &str) -> Value {
         relationships.push(json!({"spdxElementId": "SPDXRef-Image", "relationshipType": "CONTAINS", "relatedSpdxElement": "SPDXRef-OperatingSystem"}));
     }
     for (i, p) in inv.packages.iter().enumerate() {
-        let id = format!("SPDXRef-Package-{}-{}-{}", kind_name(p.kind), i + 1, spdx_id(&p.name));
+        let id = format!(
+            "SPDXRef-Package-{}-{}-{}",
+            kind_name(p.kind),
+            i + 1,
+            spdx_id(&p.name)
+        );
         let mut pkg = json!({
             "name": p.name,
             "SPDXID": id,

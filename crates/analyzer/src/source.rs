@@ -32,10 +32,16 @@ impl ImageRef {
             // A tag follows the last colon unless that colon belongs to the directory itself.
             if let Some((dir, tag)) = rest.rsplit_once(':') {
                 if !tag.contains('/') && !dir.is_empty() && !std::path::Path::new(rest).exists() {
-                    return Ok(ImageRef::Oci { dir: dir.into(), tag: Some(tag.into()) });
+                    return Ok(ImageRef::Oci {
+                        dir: dir.into(),
+                        tag: Some(tag.into()),
+                    });
                 }
             }
-            return Ok(ImageRef::Oci { dir: rest.into(), tag: None });
+            return Ok(ImageRef::Oci {
+                dir: rest.into(),
+                tag: None,
+            });
         }
         if let Some(rest) = s.strip_prefix("docker-archive:") {
             if rest.is_empty() {
@@ -84,14 +90,28 @@ mod tests {
     fn parses_references() {
         assert_eq!(
             ImageRef::parse("oci:/tmp/does-not-exist/layout:v1").unwrap(),
-            ImageRef::Oci { dir: "/tmp/does-not-exist/layout".into(), tag: Some("v1".into()) }
+            ImageRef::Oci {
+                dir: "/tmp/does-not-exist/layout".into(),
+                tag: Some("v1".into())
+            }
         );
-        assert_eq!(ImageRef::parse("oci:dir").unwrap(), ImageRef::Oci { dir: "dir".into(), tag: None });
+        assert_eq!(
+            ImageRef::parse("oci:dir").unwrap(),
+            ImageRef::Oci {
+                dir: "dir".into(),
+                tag: None
+            }
+        );
         assert_eq!(
             ImageRef::parse("docker-archive:a.tar").unwrap(),
-            ImageRef::DockerArchive { file: "a.tar".into() }
+            ImageRef::DockerArchive {
+                file: "a.tar".into()
+            }
         );
-        assert_eq!(ImageRef::parse("127.0.0.1:5000/x:1").unwrap(), ImageRef::Registry("127.0.0.1:5000/x:1".into()));
+        assert_eq!(
+            ImageRef::parse("127.0.0.1:5000/x:1").unwrap(),
+            ImageRef::Registry("127.0.0.1:5000/x:1".into())
+        );
         assert!(ImageRef::parse("oci:").is_err());
     }
 }

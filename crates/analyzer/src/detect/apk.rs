@@ -16,11 +16,17 @@ pub fn parse_installed(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
                 Some((k, v)) if k.len() == 1 => {
                     get.entry(k).or_insert(v);
                 }
-                _ => return Err(ParseError::malformed(format!("not an apk field line: {line:?}"))),
+                _ => {
+                    return Err(ParseError::malformed(format!(
+                        "not an apk field line: {line:?}"
+                    )));
+                }
             }
         }
         let Some(name) = get.get("P").filter(|n| !n.is_empty()) else {
-            return Err(ParseError::malformed("record without a P: (package name) line"));
+            return Err(ParseError::malformed(
+                "record without a P: (package name) line",
+            ));
         };
         // A record without a version is a half-written entry; apk itself ignores it.
         let Some(version) = get.get("V").filter(|v| !v.is_empty()) else {
@@ -30,7 +36,10 @@ pub fn parse_installed(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
         p.arch = get.get("A").map(|s| s.to_string());
         p.source_name = Some(get.get("o").map_or(*name, |o| *o).to_string());
         p.source_version = Some(version.to_string());
-        p.license = get.get("L").filter(|l| !l.is_empty()).map(|s| s.to_string());
+        p.license = get
+            .get("L")
+            .filter(|l| !l.is_empty())
+            .map(|s| s.to_string());
         out.push(p);
     }
     Ok(out)

@@ -33,7 +33,10 @@ mod tests {
         let d = br#"{"runtimeTarget":{"name":".NETCoreApp,Version=v6.0"},"libraries":{"app/1.0.0":{"type":"project"},"Newtonsoft.Json/13.0.1":{"type":"package","sha512":"x"}}}"#;
         let p = parse_deps_json(d, "app/app.deps.json").unwrap();
         assert_eq!(p.len(), 1);
-        assert_eq!((p[0].name.as_str(), p[0].version.as_str()), ("Newtonsoft.Json", "13.0.1"));
+        assert_eq!(
+            (p[0].name.as_str(), p[0].version.as_str()),
+            ("Newtonsoft.Json", "13.0.1")
+        );
         assert!(parse_deps_json(b"{}", "x").is_err());
     }
 }

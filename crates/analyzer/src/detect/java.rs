@@ -17,7 +17,13 @@ pub fn parse_archive(data: &[u8], path: &str, limits: &Limits) -> Result<Vec<Pac
     Ok(out)
 }
 
-fn walk(data: &[u8], path: &str, limits: &Limits, depth: u32, out: &mut Vec<Package>) -> Result<(), ParseError> {
+fn walk(
+    data: &[u8],
+    path: &str,
+    limits: &Limits,
+    depth: u32,
+    out: &mut Vec<Package>,
+) -> Result<(), ParseError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(data))
         .map_err(|e| ParseError::malformed(format!("{path}: not a zip archive: {e}")))?;
     let mut poms: Vec<BTreeMap<String, String>> = Vec::new();
@@ -41,7 +47,9 @@ fn walk(data: &[u8], path: &str, limits: &Limits, depth: u32, out: &mut Vec<Pack
         } else if name == "META-INF/MANIFEST.MF" {
             manifest = Some(manifest_fields(&read_capped(&mut entry, 4 << 20)?));
         } else if depth < limits.max_nesting
-            && [".jar", ".war", ".ear", ".jpi", ".hpi"].iter().any(|e| lower.ends_with(e))
+            && [".jar", ".war", ".ear", ".jpi", ".hpi"]
+                .iter()
+                .any(|e| lower.ends_with(e))
         {
             if entry.size() > limits.max_binary_bytes {
                 continue;
@@ -54,11 +62,18 @@ fn walk(data: &[u8], path: &str, limits: &Limits, depth: u32, out: &mut Vec<Pack
     }
     let before = out.len();
     for props in poms {
-        let (Some(g), Some(a), Some(v)) = (props.get("groupId"), props.get("artifactId"), props.get("version")) else {
+        let (Some(g), Some(a), Some(v)) = (
+            props.get("groupId"),
+            props.get("artifactId"),
+            props.get("version"),
+        ) else {
             continue;
         };
         let name = format!("{g}:{a}");
-        if !out[before..].iter().any(|p| p.name == name && p.version == *v) {
+        if !out[before..]
+            .iter()
+            .any(|p| p.name == name && p.version == *v)
+        {
             out.push(package(PackageKind::Java, &name, v, path));
         }
     }
@@ -86,7 +101,10 @@ fn read_capped(entry: &mut impl Read, cap: u64) -> Result<Vec<u8>, ParseError> {
     let mut buf = Vec::new();
     entry.take(cap + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > cap {
-        return Err(ParseError::TooLarge { what: "archive entry", limit: cap });
+        return Err(ParseError::TooLarge {
+            what: "archive entry",
+            limit: cap,
+        });
     }
     Ok(buf)
 }
@@ -95,7 +113,10 @@ fn properties(data: &[u8]) -> BTreeMap<String, String> {
     String::from_utf8_lossy(data)
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
         .collect()
 }
 
@@ -126,10 +147,19 @@ fn manifest_fields(data: &[u8]) -> BTreeMap<String, String> {
 
 fn from_manifest(m: &BTreeMap<String, String>, path: &str) -> Option<Package> {
     let get = |k: &str| m.get(k).filter(|v| !v.is_empty());
-    let artifact = get("Implementation-Title").or(get("Specification-Title")).or(get("Bundle-Name"))?;
-    let version = get("Implementation-Version").or(get("Specification-Version")).or(get("Bundle-Version"))?;
+    let artifact = get("Implementation-Title")
+        .or(get("Specification-Title"))
+        .or(get("Bundle-Name"))?;
+    let version = get("Implementation-Version")
+        .or(get("Specification-Version"))
+        .or(get("Bundle-Version"))?;
     let group = get("Implementation-Vendor-Id").cloned().or_else(|| {
-        get("Bundle-SymbolicName").and_then(|s| s.split(';').next()?.rsplit_once('.').map(|(g, _)| g.to_string()))
+        get("Bundle-SymbolicName").and_then(|s| {
+            s.split(';')
+                .next()?
+                .rsplit_once('.')
+                .map(|(g, _)| g.to_string())
+        })
     });
     let name = match group {
         Some(g) => format!("{g}:{artifact}"),
@@ -145,7 +175,13 @@ fn manifest_license(m: &BTreeMap<String, String>) -> Option<String> {
         .map(|(_, v)| v)
         .collect();
     names.dedup();
-    (!names.is_empty()).then(|| names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+    (!names.is_empty()).then(|| {
+        names
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }
 
 /// `commons-io-2.11.0.jar` → `commons-io` 2.11.0: the version starts at the first `-digit`.
@@ -154,7 +190,12 @@ fn from_file_name(path: &str) -> Option<Package> {
     let stem = file.rsplit_once('.')?.0;
     let bytes = stem.as_bytes();
     let split = (1..bytes.len()).find(|&i| bytes[i - 1] == b'-' && bytes[i].is_ascii_digit())?;
-    Some(package(PackageKind::Java, &stem[..split - 1], &stem[split..], path))
+    Some(package(
+        PackageKind::Java,
+        &stem[..split - 1],
+        &stem[split..],
+        path,
+    ))
 }
 
 #[cfg(test)]
@@ -164,7 +205,10 @@ mod tests {
     #[test]
     fn file_name_fallback() {
         let p = from_file_name("usr/share/java/commons-io-2.11.0.jar").unwrap();
-        assert_eq!((p.name.as_str(), p.version.as_str()), ("commons-io", "2.11.0"));
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str()),
+            ("commons-io", "2.11.0")
+        );
         assert!(from_file_name("usr/share/java/log4j.jar").is_none());
     }
 

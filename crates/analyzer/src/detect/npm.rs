@@ -50,7 +50,10 @@ pub fn parse_package_lock(data: &[u8], path: &str) -> Result<Vec<Package>, Parse
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     let mut push = |name: &str, version: &str, license: Option<String>| {
-        if !name.is_empty() && !version.is_empty() && seen.insert((name.to_string(), version.to_string())) {
+        if !name.is_empty()
+            && !version.is_empty()
+            && seen.insert((name.to_string(), version.to_string()))
+        {
             let mut p = package(PackageKind::Npm, name, version, path);
             p.license = license;
             out.push(p);
@@ -83,7 +86,9 @@ pub fn parse_package_lock(data: &[u8], path: &str) -> Result<Vec<Package>, Parse
             }
         }
     } else if v.get("lockfileVersion").is_none() {
-        return Err(ParseError::WrongFormat("package-lock.json (no lockfileVersion)"));
+        return Err(ParseError::WrongFormat(
+            "package-lock.json (no lockfileVersion)",
+        ));
     }
     Ok(out)
 }
@@ -100,7 +105,13 @@ pub fn parse_yarn_lock(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
         }
         if !line.starts_with(' ') {
             // `"@babel/core@^7.0.0", "@babel/core@^7.1.0":` or `lodash@^4.17.4:`
-            let first = line.trim_end_matches(':').split(',').next().unwrap_or("").trim().trim_matches('"');
+            let first = line
+                .trim_end_matches(':')
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"');
             if first == "__metadata" {
                 current = None;
                 continue;
@@ -131,7 +142,9 @@ pub fn parse_yarn_lock(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
 pub fn parse_pnpm_lock(data: &[u8], path: &str) -> Result<Vec<Package>, ParseError> {
     let text = super::text(data);
     if !text.contains("lockfileVersion") {
-        return Err(ParseError::WrongFormat("pnpm-lock.yaml (no lockfileVersion)"));
+        return Err(ParseError::WrongFormat(
+            "pnpm-lock.yaml (no lockfileVersion)",
+        ));
     }
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
@@ -144,7 +157,10 @@ pub fn parse_pnpm_lock(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
         if !in_packages || !line.starts_with("  ") || line.starts_with("   ") {
             continue;
         }
-        let key = line.trim().trim_end_matches(':').trim_matches(|c| c == '\'' || c == '"');
+        let key = line
+            .trim()
+            .trim_end_matches(':')
+            .trim_matches(|c| c == '\'' || c == '"');
         let key = key.strip_prefix('/').unwrap_or(key);
         let key = key.split('(').next().unwrap_or(key);
         let (name, version) = match key.get(1..).and_then(|s| s.find('@')).map(|i| i + 1) {
@@ -155,7 +171,10 @@ pub fn parse_pnpm_lock(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
             },
         };
         let version = version.split('_').next().unwrap_or(version);
-        if !name.is_empty() && !version.is_empty() && seen.insert((name.to_string(), version.to_string())) {
+        if !name.is_empty()
+            && !version.is_empty()
+            && seen.insert((name.to_string(), version.to_string()))
+        {
             out.push(package(PackageKind::Npm, name, version, path));
         }
     }
@@ -182,12 +201,19 @@ mod tests {
     fn yarn_and_pnpm() {
         let y = b"# yarn lockfile v1\n\n\"@babel/code-frame@^7.0.0\", \"@babel/code-frame@^7.8.3\":\n  version \"7.8.3\"\n\nlodash@^4.17.4:\n  version \"4.17.21\"\n";
         let p = parse_yarn_lock(y, "yarn.lock").unwrap();
-        assert_eq!(p.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect::<Vec<_>>(),
-            vec![("@babel/code-frame", "7.8.3"), ("lodash", "4.17.21")]);
+        assert_eq!(
+            p.iter()
+                .map(|p| (p.name.as_str(), p.version.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("@babel/code-frame", "7.8.3"), ("lodash", "4.17.21")]
+        );
         let pn = b"lockfileVersion: '6.0'\n\npackages:\n\n  /@types/node@20.1.0:\n    resolution: {integrity: x}\n\n  /ms@2.1.3(x@1.0.0):\n    dev: false\n";
         let p = parse_pnpm_lock(pn, "pnpm-lock.yaml").unwrap();
         assert_eq!(p.len(), 2);
-        assert_eq!((p[0].name.as_str(), p[0].version.as_str()), ("@types/node", "20.1.0"));
+        assert_eq!(
+            (p[0].name.as_str(), p[0].version.as_str()),
+            ("@types/node", "20.1.0")
+        );
         assert_eq!(p[1].version, "2.1.3");
     }
 }

@@ -32,7 +32,10 @@ pub fn parse_os_release(data: &[u8]) -> Result<OsFile, ParseError> {
 
 fn unquote(v: &str) -> String {
     let bytes = v.as_bytes();
-    if bytes.len() >= 2 && (bytes[0] == b'"' || bytes[0] == b'\'') && bytes[bytes.len() - 1] == bytes[0] {
+    if bytes.len() >= 2
+        && (bytes[0] == b'"' || bytes[0] == b'\'')
+        && bytes[bytes.len() - 1] == bytes[0]
+    {
         let inner = &v[1..v.len() - 1];
         if bytes[0] == b'"' {
             // Double-quoted os-release values may escape `"`, `\`, `$` and backtick.
@@ -151,15 +154,28 @@ mod tests {
         assert_eq!(info.id, "debian");
         assert_eq!(info.version_id, "12");
         assert_eq!(info.codename.as_deref(), Some("bookworm"));
-        assert_eq!(info.pretty_name.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(
+            info.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
     }
 
     #[test]
     fn release_files_alone_identify_the_os() {
-        let info = os_info(None, &[(ReleaseKind::Redhat, "CentOS Linux release 7.9.2009 (Core)")]).unwrap();
-        assert_eq!((info.id.as_str(), info.version_id.as_str()), ("centos", "7.9.2009"));
+        let info = os_info(
+            None,
+            &[(ReleaseKind::Redhat, "CentOS Linux release 7.9.2009 (Core)")],
+        )
+        .unwrap();
+        assert_eq!(
+            (info.id.as_str(), info.version_id.as_str()),
+            ("centos", "7.9.2009")
+        );
         let info = os_info(None, &[(ReleaseKind::Alpine, "3.10.4")]).unwrap();
-        assert_eq!((info.id.as_str(), info.version_id.as_str()), ("alpine", "3.10.4"));
+        assert_eq!(
+            (info.id.as_str(), info.version_id.as_str()),
+            ("alpine", "3.10.4")
+        );
     }
 
     #[test]

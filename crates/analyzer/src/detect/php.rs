@@ -13,7 +13,11 @@ pub fn parse_installed_json(data: &[u8], path: &str) -> Result<Vec<Package>, Par
         Value::Array(a) => a,
         Value::Object(o) => match o.get("packages") {
             Some(Value::Array(a)) => a,
-            _ => return Err(ParseError::WrongFormat("Composer installed.json (no packages)")),
+            _ => {
+                return Err(ParseError::WrongFormat(
+                    "Composer installed.json (no packages)",
+                ));
+            }
         },
         _ => return Err(ParseError::WrongFormat("Composer installed.json")),
     };
@@ -47,7 +51,10 @@ mod tests {
     fn both_shapes() {
         let v1 = br#"[{"name":"monolog/monolog","version":"1.25.1","license":["MIT"]}]"#;
         let v2 = br#"{"packages":[{"name":"monolog/monolog","version":"2.3.5","version_normalized":"2.3.5.0"}],"dev":true}"#;
-        assert_eq!(parse_installed_json(v1, "p").unwrap()[0].license.as_deref(), Some("MIT"));
+        assert_eq!(
+            parse_installed_json(v1, "p").unwrap()[0].license.as_deref(),
+            Some("MIT")
+        );
         assert_eq!(parse_installed_json(v2, "p").unwrap()[0].version, "2.3.5");
         assert!(parse_installed_json(b"{\"x\":1}", "p").is_err());
     }

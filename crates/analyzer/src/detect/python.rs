@@ -37,14 +37,19 @@ pub fn parse_metadata(data: &[u8], path: &str) -> Result<Package, ParseError> {
         }
     }
     let (Some(name), Some(version)) = (name, version) else {
-        return Err(ParseError::malformed("Python metadata without Name and Version"));
+        return Err(ParseError::malformed(
+            "Python metadata without Name and Version",
+        ));
     };
     if name.is_empty() || version.is_empty() {
-        return Err(ParseError::malformed("Python metadata with an empty Name or Version"));
+        return Err(ParseError::malformed(
+            "Python metadata with an empty Name or Version",
+        ));
     }
     let mut p = package(PackageKind::Python, &name, &version, path);
     // `License:` often holds the whole licence text or "UNKNOWN"; only a short one is a name.
-    let short = license.filter(|l| !l.is_empty() && l != "UNKNOWN" && l.len() <= 80 && !l.contains('\n'));
+    let short =
+        license.filter(|l| !l.is_empty() && l != "UNKNOWN" && l.len() <= 80 && !l.contains('\n'));
     p.license = expr
         .or(short)
         .or_else(|| (!classifiers.is_empty()).then(|| classifiers.join(", ")));
@@ -74,7 +79,10 @@ mod tests {
             "x/METADATA",
         )
         .unwrap();
-        assert_eq!((p.name.as_str(), p.version.as_str()), ("requests", "2.19.1"));
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str()),
+            ("requests", "2.19.1")
+        );
         assert_eq!(p.license.as_deref(), Some("Apache Software License"));
     }
 

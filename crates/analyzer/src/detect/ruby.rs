@@ -28,7 +28,8 @@ pub fn parse_gemspec(data: &[u8], path: &str) -> Result<Option<Package>, ParseEr
             "name" if name.is_none() => name = quoted(rhs),
             "version" if version.is_none() => {
                 // `Gem::Version.new("1.2")` in older specs; a plain string in newer ones.
-                version = quoted(rhs.trim().trim_start_matches("Gem::Version.new(")).or_else(|| quoted(rhs));
+                version = quoted(rhs.trim().trim_start_matches("Gem::Version.new("))
+                    .or_else(|| quoted(rhs));
             }
             "license" | "licenses" => {
                 for part in rhs.split(',') {
@@ -61,8 +62,16 @@ mod tests {
     #[test]
     fn reads_generated_gemspec() {
         let s = b"# -*- encoding: utf-8 -*-\nGem::Specification.new do |s|\n  s.name = \"rake\".freeze\n  s.version = \"13.0.6\"\n  s.licenses = [\"MIT\".freeze]\nend\n";
-        let p = parse_gemspec(s, "usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec").unwrap().unwrap();
-        assert_eq!((p.name.as_str(), p.version.as_str(), p.license.as_deref()), ("rake", "13.0.6", Some("MIT")));
+        let p = parse_gemspec(
+            s,
+            "usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str(), p.license.as_deref()),
+            ("rake", "13.0.6", Some("MIT"))
+        );
         assert!(parse_gemspec(b"puts 1", "x.gemspec").is_err());
     }
 }

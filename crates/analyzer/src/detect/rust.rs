@@ -27,7 +27,9 @@ struct AuditPackage {
 /// Reads the cargo-auditable section of an object file; empty when the file has none.
 pub fn parse_auditable(data: &[u8], path: &str) -> Result<Vec<Package>, ParseError> {
     // Cheap pre-check: the section name sits in the section-name table of every such binary.
-    if memchr::memmem::find(data, b"dep-v0").is_none() && memchr::memmem::find(data, b"dep_v0").is_none() {
+    if memchr::memmem::find(data, b"dep-v0").is_none()
+        && memchr::memmem::find(data, b"dep_v0").is_none()
+    {
         return Ok(Vec::new());
     }
     let file = object::File::parse(data)
@@ -47,7 +49,10 @@ pub fn parse_auditable(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
         .read_to_end(&mut json)
         .map_err(|e| ParseError::malformed(format!(".dep-v0 is not zlib data: {e}")))?;
     if json.len() as u64 > MAX_AUDIT_JSON {
-        return Err(ParseError::TooLarge { what: "cargo-auditable JSON", limit: MAX_AUDIT_JSON });
+        return Err(ParseError::TooLarge {
+            what: "cargo-auditable JSON",
+            limit: MAX_AUDIT_JSON,
+        });
     }
     let audit: AuditData = serde_json::from_slice(&json)?;
     Ok(audit
@@ -73,7 +78,8 @@ struct LockPackage {
 
 /// Parses a `Cargo.lock`; crates without a `source` are the workspace's own members and skipped.
 pub fn parse_cargo_lock(data: &[u8], path: &str) -> Result<Vec<Package>, ParseError> {
-    let text = std::str::from_utf8(data).map_err(|_| ParseError::malformed("Cargo.lock is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(data).map_err(|_| ParseError::malformed("Cargo.lock is not UTF-8"))?;
     let lock: CargoLock =
         toml::from_str(text).map_err(|e| ParseError::malformed(format!("Cargo.lock: {e}")))?;
     Ok(lock

@@ -22,9 +22,15 @@ pub(crate) fn open<'a, R: Read + 'a>(reader: R) -> io::Result<(Compression, Box<
     let head = buf.fill_buf()?;
     Ok(if head.starts_with(GZIP) {
         // Multi-member gzip is legal and some layer writers emit it.
-        (Compression::Gzip, Box::new(flate2::bufread::MultiGzDecoder::new(buf)))
+        (
+            Compression::Gzip,
+            Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
+        )
     } else if head.starts_with(ZSTD) {
-        (Compression::Zstd, Box::new(zstd::stream::read::Decoder::with_buffer(buf)?))
+        (
+            Compression::Zstd,
+            Box::new(zstd::stream::read::Decoder::with_buffer(buf)?),
+        )
     } else {
         (Compression::None, Box::new(buf))
     })
@@ -40,7 +46,12 @@ pub(crate) struct Capped<R> {
 
 impl<R> Capped<R> {
     pub(crate) fn new(inner: R, limit: u64) -> Self {
-        Capped { inner, read: 0, limit, exceeded: false }
+        Capped {
+            inner,
+            read: 0,
+            limit,
+            exceeded: false,
+        }
     }
 }
 

@@ -23,11 +23,19 @@ struct Db<'a> {
 impl Db<'_> {
     fn u16_at(&self, b: &[u8], at: usize) -> Option<u16> {
         let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-        Some(if self.big_endian { u16::from_be_bytes(s) } else { u16::from_le_bytes(s) })
+        Some(if self.big_endian {
+            u16::from_be_bytes(s)
+        } else {
+            u16::from_le_bytes(s)
+        })
     }
     fn u32_at(&self, b: &[u8], at: usize) -> Option<u32> {
         let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.big_endian { u32::from_be_bytes(s) } else { u32::from_le_bytes(s) })
+        Some(if self.big_endian {
+            u32::from_be_bytes(s)
+        } else {
+            u32::from_le_bytes(s)
+        })
     }
     fn page(&self, no: u32) -> Option<&[u8]> {
         let start = (no as usize).checked_mul(self.page_size)?;
@@ -54,7 +62,9 @@ impl Db<'_> {
             } else {
                 self.page_size - PAGE_HEADER
             };
-            let chunk = page.get(PAGE_HEADER..PAGE_HEADER + used).ok_or_else(|| bad("length past page"))?;
+            let chunk = page
+                .get(PAGE_HEADER..PAGE_HEADER + used)
+                .ok_or_else(|| bad("length past page"))?;
             out.extend_from_slice(chunk);
             no = next;
         }
@@ -75,12 +85,22 @@ pub fn parse_bdb(data: &[u8]) -> Result<Vec<RpmHeader>, ParseError> {
     let big_endian = match (magic_le == HASH_MAGIC, magic_be == HASH_MAGIC) {
         (true, _) => false,
         (_, true) => true,
-        _ => return Err(ParseError::WrongFormat("BerkeleyDB hash database (bad magic)")),
+        _ => {
+            return Err(ParseError::WrongFormat(
+                "BerkeleyDB hash database (bad magic)",
+            ));
+        }
     };
-    let mut db = Db { data, page_size: 0, big_endian };
+    let mut db = Db {
+        data,
+        page_size: 0,
+        big_endian,
+    };
     let page_size = db.u32_at(data, 20).unwrap_or(0) as usize;
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
-        return Err(ParseError::malformed(format!("BerkeleyDB page size {page_size}")));
+        return Err(ParseError::malformed(format!(
+            "BerkeleyDB page size {page_size}"
+        )));
     }
     if data[24] != 0 {
         return Err(ParseError::Unsupported("encrypted BerkeleyDB".into()));
@@ -91,7 +111,9 @@ pub fn parse_bdb(data: &[u8]) -> Result<Vec<RpmHeader>, ParseError> {
     let mut errors = 0usize;
     for no in 1..=last_page {
         let Some(page) = db.page(no) else {
-            return Err(ParseError::malformed(format!("BerkeleyDB truncated at page {no} of {last_page}")));
+            return Err(ParseError::malformed(format!(
+                "BerkeleyDB truncated at page {no} of {last_page}"
+            )));
         };
         if page[25] != P_HASH && page[25] != P_HASH_UNSORTED {
             continue;
@@ -105,18 +127,27 @@ pub fn parse_bdb(data: &[u8]) -> Result<Vec<RpmHeader>, ParseError> {
             if page.get(off) != Some(&H_OFFPAGE) {
                 continue;
             }
-            let (Some(first), Some(len)) = (db.u32_at(page, off + 4), db.u32_at(page, off + 8)) else {
+            let (Some(first), Some(len)) = (db.u32_at(page, off + 4), db.u32_at(page, off + 8))
+            else {
                 errors += 1;
                 continue;
             };
-            match db.overflow(first, len as usize).and_then(|blob| parse_header(&blob)) {
+            match db
+                .overflow(first, len as usize)
+                .and_then(|blob| parse_header(&blob))
+            {
                 Ok(h) => headers.push(h),
                 Err(_) => errors += 1,
             }
         }
     }
-    if headers.is_empty() && errors > 0 {
-        return Err(ParseError::malformed(format!("BerkeleyDB: none of {errors} records parsed")));
+    // The hash metadata counts stored items; rpm keeps one small non-package record, so more
+    // than one item with no header found means the pages that held them are damaged.
+    let items = db.u32_at(data, 88).unwrap_or(0);
+    if headers.is_empty() && (errors > 0 || items > 1) {
+        return Err(ParseError::malformed(format!(
+            "BerkeleyDB: no readable package among {items} items ({errors} damaged)"
+        )));
     }
     Ok(headers)
 }

@@ -56,7 +56,9 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, ParseError> {
     let il = be32(blob, 0)?;
     let dl = be32(blob, 4)?;
     if il == 0 || il > MAX_ENTRIES || dl > MAX_DATA {
-        return Err(ParseError::malformed(format!("rpm header with {il} entries and {dl} data bytes")));
+        return Err(ParseError::malformed(format!(
+            "rpm header with {il} entries and {dl} data bytes"
+        )));
     }
     let index_end = 8 + il as usize * 16;
     let data = blob
@@ -71,13 +73,22 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, ParseError> {
         let count = be32(blob, at + 12)?;
         let wanted = matches!(
             tag,
-            TAG_NAME | TAG_VERSION | TAG_RELEASE | TAG_EPOCH | TAG_LICENSE | TAG_ARCH | TAG_SOURCERPM | TAG_MODULARITYLABEL
+            TAG_NAME
+                | TAG_VERSION
+                | TAG_RELEASE
+                | TAG_EPOCH
+                | TAG_LICENSE
+                | TAG_ARCH
+                | TAG_SOURCERPM
+                | TAG_MODULARITYLABEL
         );
         if !wanted {
             continue;
         }
         if offset >= data.len() {
-            return Err(ParseError::malformed(format!("rpm tag {tag} points outside the data")));
+            return Err(ParseError::malformed(format!(
+                "rpm tag {tag} points outside the data"
+            )));
         }
         let value = &data[offset..];
         if tag == TAG_EPOCH {
@@ -88,7 +99,9 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, ParseError> {
             continue;
         }
         if !matches!(ty, TYPE_STRING | TYPE_STRING_ARRAY | TYPE_I18NSTRING) {
-            return Err(ParseError::malformed(format!("rpm tag {tag} has type {ty}, expected a string")));
+            return Err(ParseError::malformed(format!(
+                "rpm tag {tag} has type {ty}, expected a string"
+            )));
         }
         let end = value
             .iter()

@@ -1,5 +1,5 @@
 //! NDB, rpm's own database format (`Packages.db`, SUSE and rpm ≥ 4.16 `--with-ndb`). All fields
-//! are little-endian u32. A 16-byte header (`RpmP`, version 0, generation, slot page count) is
+//! are little-endian u32. A 32-byte header (`RpmP`, version 0, generation, slot page count, …) is
 //! followed by slot entries (`Slot`, package index, block offset, block count) filling the slot
 //! pages; each used slot points at a blob (`BlbS` header of 16 bytes, then the rpm header blob)
 //! at `block offset × 16`.
@@ -9,6 +9,7 @@ use crate::error::ParseError;
 
 const PAGE_SIZE: usize = 4096;
 const SLOT_SIZE: usize = 16;
+const FILE_HEADER: usize = 32;
 const BLOCK_SIZE: usize = 16;
 const HEADER_MAGIC: u32 = u32::from_le_bytes(*b"RpmP");
 const SLOT_MAGIC: u32 = u32::from_le_bytes(*b"Slot");
@@ -30,15 +31,22 @@ pub fn parse_ndb(data: &[u8]) -> Result<Vec<RpmHeader>, ParseError> {
     let slots_end = slot_pages
         .checked_mul(PAGE_SIZE)
         .filter(|&e| e <= data.len() && e >= PAGE_SIZE)
-        .ok_or_else(|| ParseError::malformed(format!("NDB slot pages ({slot_pages}) past the file")))?;
+        .ok_or_else(|| {
+            ParseError::malformed(format!("NDB slot pages ({slot_pages}) past the file"))
+        })?;
     let mut headers = Vec::new();
-    // The file header occupies the first slot-sized cell of page 0.
-    for at in (SLOT_SIZE..slots_end).step_by(SLOT_SIZE) {
-        let (Some(magic), Some(pkg), Some(block)) = (le32(data, at), le32(data, at + 4), le32(data, at + 8)) else {
+    // The 32-byte file header (magic, version, generation, slot pages, next package index and
+    // reserved words) occupies the first two slot-sized cells of page 0.
+    for at in (FILE_HEADER..slots_end).step_by(SLOT_SIZE) {
+        let (Some(magic), Some(pkg), Some(block)) =
+            (le32(data, at), le32(data, at + 4), le32(data, at + 8))
+        else {
             break;
         };
         if magic != SLOT_MAGIC {
-            return Err(ParseError::malformed(format!("NDB slot at {at} has a bad magic")));
+            return Err(ParseError::malformed(format!(
+                "NDB slot at {at} has a bad magic"
+            )));
         }
         if pkg == 0 {
             continue;

@@ -28,19 +28,25 @@ pub fn parse_sqlite(data: &[u8]) -> Result<Vec<RpmHeader>, ParseError> {
             .connect()
             .await
             .map_err(|e| ParseError::malformed(format!("SQLite: {e}")))?;
-        let has_table = sqlx::query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'Packages'")
-            .fetch_optional(&mut conn)
-            .await
-            .map_err(|e| ParseError::malformed(format!("SQLite: {e}")))?;
+        let has_table =
+            sqlx::query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'Packages'")
+                .fetch_optional(&mut conn)
+                .await
+                .map_err(|e| ParseError::malformed(format!("SQLite: {e}")))?;
         if has_table.is_none() {
-            return Err(ParseError::WrongFormat("rpm SQLite database (no Packages table)"));
+            return Err(ParseError::WrongFormat(
+                "rpm SQLite database (no Packages table)",
+            ));
         }
         let rows = sqlx::query("SELECT blob FROM Packages ORDER BY hnum")
             .fetch_all(&mut conn)
             .await
             .map_err(|e| ParseError::malformed(format!("SQLite Packages: {e}")))?;
         rows.iter()
-            .map(|r| r.try_get::<Vec<u8>, _>(0).map_err(|e| ParseError::malformed(format!("SQLite blob: {e}"))))
+            .map(|r| {
+                r.try_get::<Vec<u8>, _>(0)
+                    .map_err(|e| ParseError::malformed(format!("SQLite blob: {e}")))
+            })
             .collect()
     })?;
     blobs.iter().map(|b| parse_header(b)).collect()

@@ -34,7 +34,11 @@ pub(crate) struct Scanned {
 }
 
 /// Reads a docker-archive file and analyses its layers.
-pub(crate) fn scan_archive(file: &Path, limits: &Limits, progress: &dyn Progress) -> Result<Scanned, Error> {
+pub(crate) fn scan_archive(
+    file: &Path,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<Scanned, Error> {
     let f = std::fs::File::open(file).map_err(|e| Error::io(file.display().to_string(), e))?;
     let total = f.metadata().ok().map(|m| m.len());
     progress.start(total);
@@ -44,7 +48,12 @@ pub(crate) fn scan_archive(file: &Path, limits: &Limits, progress: &dyn Progress
     let mut jsons: HashMap<String, Vec<u8>> = HashMap::new();
     let mut facts: HashMap<String, LayerFacts> = HashMap::new();
     let mut aliases: HashMap<String, String> = HashMap::new();
-    let bad = |e: std::io::Error| Error::Image(format!("{}: not a readable tar archive: {e}", file.display()));
+    let bad = |e: std::io::Error| {
+        Error::Image(format!(
+            "{}: not a readable tar archive: {e}",
+            file.display()
+        ))
+    };
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
         let Ok(Some(name)) = path::normalize(&entry.path_bytes()) else {
@@ -54,7 +63,11 @@ pub(crate) fn scan_archive(file: &Path, limits: &Limits, progress: &dyn Progress
         if kind.is_symlink() || kind.is_hard_link() {
             if let Some(target) = entry.link_name_bytes() {
                 let target = String::from_utf8_lossy(&target);
-                let resolved = if kind.is_symlink() { path::resolve_link(&name, &target) } else { target.trim_start_matches("./").to_string() };
+                let resolved = if kind.is_symlink() {
+                    path::resolve_link(&name, &target)
+                } else {
+                    target.trim_start_matches("./").to_string()
+                };
                 aliases.insert(name, resolved);
             }
             continue;
@@ -64,7 +77,12 @@ pub(crate) fn scan_archive(file: &Path, limits: &Limits, progress: &dyn Progress
         }
         let size = entry.size();
         let mut buf = BufReader::with_capacity(64 << 10, entry);
-        let first = buf.fill_buf().map_err(bad)?.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let first = buf
+            .fill_buf()
+            .map_err(bad)?
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .copied();
         if first == Some(b'{') || first == Some(b'[') || name.ends_with(".json") {
             if size <= MAX_JSON {
                 let mut bytes = Vec::with_capacity(size as usize);
@@ -98,13 +116,18 @@ pub(crate) fn scan_archive(file: &Path, limits: &Limits, progress: &dyn Progress
             .and_then(|n| jsons.get(&n))
             .ok_or_else(|| Error::Image(format!("archive member {name:?} missing")))
     };
-    let (config, layer_names): (Vec<u8>, Vec<String>) = if let Some(m) = jsons.get("manifest.json") {
+    let (config, layer_names): (Vec<u8>, Vec<String>) = if let Some(m) = jsons.get("manifest.json")
+    {
         let list: Vec<SaveManifest> =
             serde_json::from_slice(m).map_err(|e| Error::Image(format!("manifest.json: {e}")))?;
-        let first = list.into_iter().next().ok_or_else(|| Error::Image("manifest.json lists no image".into()))?;
+        let first = list
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Image("manifest.json lists no image".into()))?;
         (get_json(&first.config)?.clone(), first.layers)
     } else if let Some(idx) = jsons.get("index.json") {
-        let index: Document = serde_json::from_slice(idx).map_err(|e| Error::Image(format!("index.json: {e}")))?;
+        let index: Document =
+            serde_json::from_slice(idx).map_err(|e| Error::Image(format!("index.json: {e}")))?;
         let mut descs = index.manifests.unwrap_or_default();
         let mut found = None;
         for _ in 0..4 {
@@ -118,19 +141,27 @@ pub(crate) fn scan_archive(file: &Path, limits: &Limits, progress: &dyn Progress
             let (Some(c), Some(l)) = (doc.config, doc.layers) else {
                 return Err(Error::Image("index.json names no image manifest".into()));
             };
-            let names = l.iter().map(|d| blob_rel_path(&d.digest)).collect::<Result<Vec<_>, _>>()?;
+            let names = l
+                .iter()
+                .map(|d| blob_rel_path(&d.digest))
+                .collect::<Result<Vec<_>, _>>()?;
             found = Some((get_json(&blob_rel_path(&c.digest)?)?.clone(), names));
             break;
         }
         found.ok_or_else(|| Error::Image("indexes nested too deep".into()))?
     } else {
-        return Err(Error::Image(format!("{}: neither manifest.json nor index.json found", file.display())));
+        return Err(Error::Image(format!(
+            "{}: neither manifest.json nor index.json found",
+            file.display()
+        )));
     };
     let diff_ids = crate::config::ImageConfig::parse(&config, &[])?.diff_ids;
     let mut layers = Vec::with_capacity(layer_names.len());
     for (i, name) in layer_names.iter().enumerate() {
         let Some(mut f) = lookup(name).and_then(|n| facts.get(&n)).cloned() else {
-            return Err(Error::Image(format!("layer {name:?} listed in the manifest is not in the archive")));
+            return Err(Error::Image(format!(
+                "layer {name:?} listed in the manifest is not in the archive"
+            )));
         };
         // Legacy layer.tar members are uncompressed: their digest is the config's diff_id.
         if !name.starts_with("blobs/") {

@@ -59,7 +59,14 @@ pub(crate) fn blob_rel_path(digest: &str) -> Result<String, Error> {
         .split_once(':')
         .ok_or_else(|| Error::Image(format!("invalid digest {digest:?}")))?;
     let ok = !alg.is_empty()
-        && alg.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'+' || b == b'.' || b == b'_' || b == b'-')
+        && alg.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || b == b'+'
+                || b == b'.'
+                || b == b'_'
+                || b == b'-'
+        })
         && !hex.is_empty()
         && hex.bytes().all(|b| b.is_ascii_hexdigit());
     if !ok {
@@ -69,13 +76,20 @@ pub(crate) fn blob_rel_path(digest: &str) -> Result<String, Error> {
 }
 
 /// Chooses one manifest among index entries: by tag, then by platform.
-pub(crate) fn select<'a>(descs: &'a [Descriptor], tag: Option<&str>) -> Result<&'a Descriptor, Error> {
+pub(crate) fn select<'a>(
+    descs: &'a [Descriptor],
+    tag: Option<&str>,
+) -> Result<&'a Descriptor, Error> {
     let tagged: Vec<&Descriptor> = match tag {
         Some(t) => descs
             .iter()
             .filter(|d| {
-                d.annotations.get("org.opencontainers.image.ref.name").is_some_and(|n| n == t || n.ends_with(&format!(":{t}")))
-                    || d.annotations.get("io.containerd.image.name").is_some_and(|n| n.ends_with(&format!(":{t}")))
+                d.annotations
+                    .get("org.opencontainers.image.ref.name")
+                    .is_some_and(|n| n == t || n.ends_with(&format!(":{t}")))
+                    || d.annotations
+                        .get("io.containerd.image.name")
+                        .is_some_and(|n| n.ends_with(&format!(":{t}")))
             })
             .collect(),
         None => descs.iter().collect(),
@@ -90,25 +104,43 @@ pub(crate) fn select<'a>(descs: &'a [Descriptor], tag: Option<&str>) -> Result<&
     let host = host_arch();
     candidates
         .iter()
-        .find(|d| d.platform.as_ref().is_some_and(|p| p.architecture == host && p.os == "linux"))
-        .or_else(|| candidates.iter().find(|d| d.platform.as_ref().is_some_and(|p| p.architecture == "amd64")))
+        .find(|d| {
+            d.platform
+                .as_ref()
+                .is_some_and(|p| p.architecture == host && p.os == "linux")
+        })
+        .or_else(|| {
+            candidates.iter().find(|d| {
+                d.platform
+                    .as_ref()
+                    .is_some_and(|p| p.architecture == "amd64")
+            })
+        })
         .or(candidates.first())
         .copied()
-        .ok_or_else(|| Error::NotFound(tag.map_or_else(|| "any manifest in the index".into(), |t| format!("tag {t:?}"))))
+        .ok_or_else(|| {
+            Error::NotFound(tag.map_or_else(
+                || "any manifest in the index".into(),
+                |t| format!("tag {t:?}"),
+            ))
+        })
 }
 
 fn read_json(path: &Path) -> Result<Vec<u8>, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path.display().to_string(), e))?;
     if meta.len() > MAX_JSON {
-        return Err(Error::Image(format!("{} is too large for a manifest", path.display())));
+        return Err(Error::Image(format!(
+            "{} is too large for a manifest",
+            path.display()
+        )));
     }
     std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))
 }
 
 pub(super) fn open(dir: &Path, tag: Option<&str>) -> Result<ImageSource, Error> {
     let index_bytes = read_json(&dir.join("index.json"))?;
-    let index: Document =
-        serde_json::from_slice(&index_bytes).map_err(|e| Error::Image(format!("index.json: {e}")))?;
+    let index: Document = serde_json::from_slice(&index_bytes)
+        .map_err(|e| Error::Image(format!("index.json: {e}")))?;
     let mut descs = index.manifests.unwrap_or_default();
     let mut tag = tag;
     for _ in 0..4 {
@@ -122,7 +154,10 @@ pub(super) fn open(dir: &Path, tag: Option<&str>) -> Result<ImageSource, Error> 
             continue;
         }
         let (Some(config), Some(layers)) = (doc.config, doc.layers) else {
-            return Err(Error::Image(format!("{} is neither an index nor an image manifest", chosen.digest)));
+            return Err(Error::Image(format!(
+                "{} is neither an index nor an image manifest",
+                chosen.digest
+            )));
         };
         let config_bytes = read_json(&dir.join(blob_rel_path(&config.digest)?))?;
         let layers = layers
@@ -136,7 +171,11 @@ pub(super) fn open(dir: &Path, tag: Option<&str>) -> Result<ImageSource, Error> 
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        return Ok(ImageSource { manifest_digest: Some(chosen.digest), config: config_bytes, layers });
+        return Ok(ImageSource {
+            manifest_digest: Some(chosen.digest),
+            config: config_bytes,
+            layers,
+        });
     }
     Err(Error::Image("indexes nested more than 4 deep".into()))
 }
