@@ -91,6 +91,9 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
     pub fix: FixStatus,
+    /// Every version that fixes it for this package, the one in `fix` first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_versions: Vec<String>,
     /// The vendor's own severity word (`high`, `important`, `unimportant`…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_severity: Option<String>,
@@ -99,6 +102,9 @@ pub struct Finding {
     pub cvss: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss_vector: Option<String>,
+    /// Who published `cvss`/`cvss_vector` (`nvd`, `ubuntu`, `rustsec`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss_source: Option<String>,
     /// Which feed each piece came from (`debian`, `nvd`, `osv:PyPI`…).
     #[serde(default)]
     pub sources: Vec<String>,

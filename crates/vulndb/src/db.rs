@@ -1,0 +1,353 @@
+//! The database file and its in-memory form.
+//!
+//! File layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `CRWSNDB\n` |
+//! | 4 | format version ([`FORMAT_VERSION`]) |
+//! | 4 | header length H |
+//! | H | header: postcard-encoded [`DbStatus`] (sources, counts, build time) |
+//! | rest | zstd frame of the postcard-encoded payload: advisories, entries, the name index, enrichment |
+//!
+//! The header is readable without decompressing the payload, so `db status` is instant. Writing
+//! goes to a temporary file in the same directory, is fsynced, then renamed over the old file:
+//! a scan that already opened the old file keeps reading it, and no reader sees half a file.
+
+use crate::import::{ImportError, ImportOptions, ImportReport, SourceReport};
+use crate::record::{Advisory, Collector, Enrichment, Entry};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"CRWSNDB\n";
+/// Bumped whenever the payload's shape changes; older files are refused with a clear error.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Errors reading or writing a database file.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a Crowsnest vulnerability database")]
+    NotADatabase { path: PathBuf },
+    #[error("{path} has database format {found}, this build reads format {FORMAT_VERSION}; run `crowsnest db update` or `db import` again")]
+    Format { path: PathBuf, found: u32 },
+    #[error("{path} is damaged: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("cannot encode the database: {0}")]
+    Encode(String),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+}
+
+/// What the header says: enough for `db status` and for `serve` to report the DB's age.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbStatus {
+    /// Unix seconds.
+    pub built_at: i64,
+    pub sources: BTreeMap<String, SourceReport>,
+    pub advisories: u64,
+    pub entries: u64,
+    /// Namespace (`debian:bookworm`, `PyPI`…) → package names with rules.
+    pub namespaces: BTreeMap<String, u64>,
+    pub malformed: u64,
+}
+
+/// (namespace, [(name, first entry, count)]), sorted: the on-disk form of the name index.
+type IndexList = Vec<(String, Vec<(String, u32, u32)>)>;
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    advisories: Vec<Advisory>,
+    entries: Vec<Entry>,
+    /// (namespace, [(name, first entry, count)]) sorted.
+    index: IndexList,
+    enrichment: Vec<(String, Enrichment)>,
+}
+
+/// A loaded vulnerability database. Cheap to share behind an `Arc`; never mutated.
+#[derive(Debug, Clone, Default)]
+pub struct Database {
+    pub(crate) status: DbStatus,
+    pub(crate) advisories: Vec<Advisory>,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) index: HashMap<String, HashMap<String, (u32, u32)>>,
+    pub(crate) enrichment: HashMap<String, Enrichment>,
+}
+
+impl Database {
+    /// Imports feeds from directories, archives or files and builds the database in memory.
+    pub fn build(
+        paths: &[PathBuf],
+        opts: &ImportOptions,
+    ) -> Result<(Database, ImportReport), DbError> {
+        let mut collector = Collector::default();
+        let report = crate::import::import_into(paths, opts, &mut collector)?;
+        let built_at = jiff::Timestamp::now().as_second();
+        Ok((Database::from_collector(collector, &report, built_at), report))
+    }
+
+    pub(crate) fn from_collector(c: Collector, report: &ImportReport, built_at: i64) -> Database {
+        let mut entries = Vec::new();
+        let mut index: HashMap<String, HashMap<String, (u32, u32)>> = HashMap::new();
+        let mut namespaces = BTreeMap::new();
+        let mut ns_sorted: Vec<_> = c.entries.into_iter().collect();
+        ns_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (ns, names) in ns_sorted {
+            let mut names: Vec<_> = names.into_iter().collect();
+            names.sort_by(|a, b| a.0.cmp(&b.0));
+            namespaces.insert(ns.clone(), names.len() as u64);
+            let slot = index.entry(ns).or_default();
+            for (name, list) in names {
+                let start = entries.len() as u32;
+                let len = list.len() as u32;
+                entries.extend(list);
+                slot.insert(name, (start, len));
+            }
+        }
+        let status = DbStatus {
+            built_at,
+            sources: report.sources.clone(),
+            advisories: c.advisories.len() as u64,
+            entries: entries.len() as u64,
+            namespaces,
+            malformed: report.malformed.len() as u64,
+        };
+        Database {
+            status,
+            advisories: c.advisories,
+            entries,
+            index,
+            enrichment: c.enrichment,
+        }
+    }
+
+    pub fn status(&self) -> &DbStatus {
+        &self.status
+    }
+
+    /// Encodes the database (see the module docs for the layout).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, DbError> {
+        let mut index: IndexList = self
+            .index
+            .iter()
+            .map(|(ns, names)| {
+                let mut v: Vec<_> = names
+                    .iter()
+                    .map(|(n, (s, l))| (n.clone(), *s, *l))
+                    .collect();
+                v.sort();
+                (ns.clone(), v)
+            })
+            .collect();
+        index.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut enrichment: Vec<_> = self
+            .enrichment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        enrichment.sort_by(|a, b| a.0.cmp(&b.0));
+        let payload = Payload {
+            advisories: self.advisories.clone(),
+            entries: self.entries.clone(),
+            index,
+            enrichment,
+        };
+        let raw = postcard::to_stdvec(&payload).map_err(|e| DbError::Encode(e.to_string()))?;
+        let compressed =
+            zstd::bulk::compress(&raw, 9).map_err(|e| DbError::Encode(e.to_string()))?;
+        let header =
+            postcard::to_stdvec(&self.status).map_err(|e| DbError::Encode(e.to_string()))?;
+        let mut out = Vec::with_capacity(compressed.len() + header.len() + 24);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+        out.extend_from_slice(&compressed);
+        Ok(out)
+    }
+
+    /// Writes to `path` atomically: temp file in the same directory, fsync, rename.
+    pub fn write_atomic(&self, path: &Path) -> Result<u64, DbError> {
+        let bytes = self.to_bytes()?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let io = |source| DbError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            // The rename is durable only once the directory entry is.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map_err(io)?;
+        Ok(bytes.len() as u64)
+    }
+
+    /// Reads only the header of a database file.
+    pub fn read_status(path: &Path) -> Result<DbStatus, DbError> {
+        let bytes = std::fs::read(path).map_err(|source| DbError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (status, _) = split(path, &bytes)?;
+        Ok(status)
+    }
+
+    pub fn open(path: &Path) -> Result<Database, DbError> {
+        let bytes = std::fs::read(path).map_err(|source| DbError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Database::from_bytes(path, &bytes)
+    }
+
+    /// Decodes a database; `path` is only used in error messages.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Database, DbError> {
+        let (status, rest) = split(path, bytes)?;
+        let corrupt = |reason: String| DbError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let (len, body) = rest
+            .split_first_chunk::<8>()
+            .ok_or_else(|| corrupt("missing payload".into()))?;
+        let len = u64::from_le_bytes(*len);
+        // A corrupt length must not make us allocate terabytes.
+        if len > 64 * (body.len() as u64).max(1) + (1 << 20) {
+            return Err(corrupt(format!("implausible payload size {len}")));
+        }
+        let raw = zstd::bulk::decompress(body, len as usize)
+            .map_err(|e| corrupt(format!("zstd: {e}")))?;
+        let payload: Payload =
+            postcard::from_bytes(&raw).map_err(|e| corrupt(format!("payload: {e}")))?;
+        let n = payload.entries.len() as u64;
+        let mut index = HashMap::with_capacity(payload.index.len());
+        for (ns, names) in payload.index {
+            let mut m = HashMap::with_capacity(names.len());
+            for (name, start, count) in names {
+                if u64::from(start) + u64::from(count) > n {
+                    return Err(corrupt(format!("index of {ns}/{name} out of range")));
+                }
+                m.insert(name, (start, count));
+            }
+            index.insert(ns, m);
+        }
+        let adv_n = payload.advisories.len();
+        if payload.entries.iter().any(|e| e.advisory as usize >= adv_n) {
+            return Err(corrupt("entry points past the advisories".into()));
+        }
+        Ok(Database {
+            status,
+            advisories: payload.advisories,
+            entries: payload.entries,
+            index,
+            enrichment: payload.enrichment.into_iter().collect(),
+        })
+    }
+
+    /// The entries for a package name (already normalised) in a namespace.
+    pub(crate) fn lookup(&self, namespace: &str, name: &str) -> &[Entry] {
+        match self.index.get(namespace).and_then(|m| m.get(name)) {
+            Some(&(start, len)) => &self.entries[start as usize..(start + len) as usize],
+            None => &[],
+        }
+    }
+}
+
+fn split<'a>(path: &Path, bytes: &'a [u8]) -> Result<(DbStatus, &'a [u8]), DbError> {
+    let not_db = || DbError::NotADatabase {
+        path: path.to_path_buf(),
+    };
+    let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(not_db)?;
+    let (ver, rest) = rest.split_first_chunk::<4>().ok_or_else(not_db)?;
+    let found = u32::from_le_bytes(*ver);
+    if found != FORMAT_VERSION {
+        return Err(DbError::Format {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    let corrupt = |reason: &str| DbError::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let (hlen, rest) = rest
+        .split_first_chunk::<4>()
+        .ok_or_else(|| corrupt("truncated header"))?;
+    let hlen = u32::from_le_bytes(*hlen) as usize;
+    if rest.len() < hlen {
+        return Err(corrupt("truncated header"));
+    }
+    let status: DbStatus =
+        postcard::from_bytes(&rest[..hlen]).map_err(|_| corrupt("unreadable header"))?;
+    Ok((status, &rest[hlen..]))
+}
+
+/// `<data-dir>/vulndb/crowsnest.db`.
+pub fn default_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("vulndb").join("crowsnest.db")
+}
+
+impl DbStatus {
+    /// The table `crowsnest db status` prints: one line per source with its counts and the
+    /// newest date in its data.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "built {} UTC; {} advisories, {} package rules, {} namespaces, {} malformed records\n",
+            crate::date::day(self.built_at),
+            self.advisories,
+            self.entries,
+            self.namespaces.len(),
+            self.malformed
+        );
+        out.push_str(&format!(
+            "{:<22} {:>8} {:>9} {:>9} {:>9}  {}\n",
+            "source", "records", "withdrawn", "malformed", "rules", "data as of"
+        ));
+        for (name, s) in &self.sources {
+            out.push_str(&format!(
+                "{:<22} {:>8} {:>9} {:>9} {:>9}  {}\n",
+                name,
+                s.records,
+                s.withdrawn,
+                s.malformed,
+                s.entries,
+                s.newest.map(crate::date::day).unwrap_or_else(|| "-".into())
+            ));
+        }
+        out
+    }
+
+    /// Whole days since the database was built.
+    pub fn age_days(&self, now: i64) -> i64 {
+        (now - self.built_at).max(0) / 86_400
+    }
+}

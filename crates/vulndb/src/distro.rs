@@ -1,0 +1,208 @@
+//! Which namespace (and which version rules) an installed package is matched in. OS packages go
+//! to their own distribution release only; language packages to their ecosystem. Anything this
+//! module cannot place exactly is not matched, and says why.
+
+use crowsnest_model::{OsInfo, Package, PackageKind};
+use crowsnest_version::Ecosystem;
+
+const DEBIAN: &[(&str, &str)] = &[
+    ("3.0", "woody"), ("3.1", "sarge"), ("4", "etch"), ("5", "lenny"), ("6", "squeeze"),
+    ("7", "wheezy"), ("8", "jessie"), ("9", "stretch"), ("10", "buster"), ("11", "bullseye"),
+    ("12", "bookworm"), ("13", "trixie"), ("14", "forky"),
+];
+
+const UBUNTU: &[(&str, &str)] = &[
+    ("12.04", "precise"), ("14.04", "trusty"), ("16.04", "xenial"), ("17.04", "zesty"),
+    ("17.10", "artful"), ("18.04", "bionic"), ("18.10", "cosmic"), ("19.04", "disco"),
+    ("19.10", "eoan"), ("20.04", "focal"), ("20.10", "groovy"), ("21.04", "hirsute"),
+    ("21.10", "impish"), ("22.04", "jammy"), ("22.10", "kinetic"), ("23.04", "lunar"),
+    ("23.10", "mantic"), ("24.04", "noble"), ("24.10", "oracular"), ("25.04", "plucky"),
+];
+
+/// The Debian codename of a VERSION_ID (`12` and `12.4` → `bookworm`).
+pub(crate) fn debian_codename(version_id: &str) -> Option<&'static str> {
+    let major = version_id.split('.').next().unwrap_or(version_id);
+    DEBIAN
+        .iter()
+        .find(|(v, _)| *v == version_id || *v == major)
+        .map(|(_, c)| *c)
+}
+
+pub(crate) fn ubuntu_codename(version_id: &str) -> Option<&'static str> {
+    let short: String = version_id.split('.').take(2).collect::<Vec<_>>().join(".");
+    UBUNTU.iter().find(|(v, _)| *v == short).map(|(_, c)| *c)
+}
+
+/// The namespace OS packages of this OS are matched in, or why there is none.
+pub(crate) fn os_namespace(os: &OsInfo) -> Result<(String, Ecosystem), String> {
+    let id = os.id.to_ascii_lowercase();
+    let vid = os.version_id.trim();
+    let major = vid.split('.').next().unwrap_or("");
+    let codename = os.codename.as_deref().filter(|c| !c.is_empty());
+    match id.as_str() {
+        "debian" => {
+            let c = codename
+                .map(str::to_string)
+                .or_else(|| debian_codename(vid).map(str::to_string))
+                .ok_or_else(|| format!("unknown Debian release {vid:?}"))?;
+            Ok((format!("debian:{c}"), Ecosystem::Dpkg))
+        }
+        "ubuntu" => {
+            let c = codename
+                .map(str::to_string)
+                .or_else(|| ubuntu_codename(vid).map(str::to_string))
+                .ok_or_else(|| format!("unknown Ubuntu release {vid:?}"))?;
+            Ok((format!("ubuntu:{c}"), Ecosystem::Dpkg))
+        }
+        "alpine" => {
+            let mut parts = vid.split('.');
+            match (parts.next(), parts.next()) {
+                (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => {
+                    Ok((format!("alpine:v{a}.{b}"), Ecosystem::Apk))
+                }
+                _ => Err(format!("Alpine release {vid:?} has no major.minor branch")),
+            }
+        }
+        "almalinux" | "rocky" | "rhel" | "centos" if !major.is_empty() => {
+            let family = match id.as_str() {
+                "almalinux" => "almalinux",
+                "rocky" => "rocky",
+                _ => "redhat",
+            };
+            Ok((format!("{family}:{major}"), Ecosystem::Rpm))
+        }
+        other => Err(format!("no vulnerability feed for OS {other:?} {vid:?}")),
+    }
+}
+
+/// The namespace for a `--distro` argument: `debian:12`, `debian:bookworm`, `ubuntu:22.04`,
+/// `alpine:3.18.4`, `almalinux:9`, `rhel:8`.
+pub fn distro_namespace(spec: &str) -> Result<String, String> {
+    let (id, release) = spec
+        .split_once(':')
+        .ok_or_else(|| format!("expected ID:RELEASE, e.g. debian:12, got {spec:?}"))?;
+    let numeric = release.starts_with(|c: char| c.is_ascii_digit());
+    let os = OsInfo {
+        id: id.to_string(),
+        version_id: if numeric { release.to_string() } else { String::new() },
+        codename: (!numeric).then(|| release.to_string()),
+        ..OsInfo::default()
+    };
+    os_namespace(&os).map(|(ns, _)| ns)
+}
+
+/// The ecosystem namespace of a language package kind.
+pub(crate) fn language_namespace(kind: PackageKind) -> Option<(&'static str, Ecosystem)> {
+    Some(match kind {
+        PackageKind::Python => ("PyPI", Ecosystem::Pep440),
+        PackageKind::Npm => ("npm", Ecosystem::Npm),
+        PackageKind::Go | PackageKind::GoStdlib => ("Go", Ecosystem::Go),
+        PackageKind::Java => ("Maven", Ecosystem::Maven),
+        PackageKind::Cargo => ("crates.io", Ecosystem::Cargo),
+        PackageKind::Gem => ("RubyGems", Ecosystem::RubyGems),
+        PackageKind::Composer => ("Packagist", Ecosystem::Composer),
+        PackageKind::Nuget => ("NuGet", Ecosystem::NuGet),
+        PackageKind::Dpkg | PackageKind::Apk | PackageKind::Rpm => return None,
+    })
+}
+
+/// The comparator for entries of a namespace (used by `db explain`).
+pub(crate) fn namespace_ecosystem(ns: &str) -> Option<Ecosystem> {
+    let family = ns.split(':').next().unwrap_or(ns);
+    match family {
+        "debian" | "ubuntu" => Some(Ecosystem::Dpkg),
+        "alpine" => Some(Ecosystem::Apk),
+        "almalinux" | "rocky" | "redhat" => Some(Ecosystem::Rpm),
+        "nodejs" => Some(Ecosystem::Npm),
+        "ruby-engine" => Some(Ecosystem::RubyGems),
+        other => Ecosystem::from_osv(other),
+    }
+}
+
+/// Where one package is looked up: namespace, comparator, names to probe, version to compare.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) namespace: String,
+    pub(crate) eco: Ecosystem,
+    /// Normalised names, source name first for OS packages.
+    pub(crate) keys: Vec<String>,
+    pub(crate) version: String,
+    /// rpm module stream (`name:stream`) of the installed build.
+    pub(crate) stream: Option<String>,
+}
+
+pub(crate) fn target(os: Option<&OsInfo>, pkg: &Package) -> Result<Target, String> {
+    if pkg.kind.is_os() {
+        let os = os.ok_or("OS package in an image with no detected OS")?;
+        let (namespace, eco) = os_namespace(os)?;
+        let expected = match pkg.kind {
+            PackageKind::Dpkg => Ecosystem::Dpkg,
+            PackageKind::Apk => Ecosystem::Apk,
+            _ => Ecosystem::Rpm,
+        };
+        if expected != eco {
+            return Err(format!("{:?} package on {} is not matched", pkg.kind, os.id));
+        }
+        let source = pkg.source_name.clone().filter(|s| !s.is_empty());
+        let (keys, version) = match pkg.kind {
+            // Debian and Ubuntu publish per source package and source version (binNMUs add
+            // `+bN` to the binary version only).
+            PackageKind::Dpkg => (
+                vec![source.unwrap_or_else(|| pkg.name.clone())],
+                pkg.source_version.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| pkg.version.clone()),
+            ),
+            // Alpine's secdb is keyed by origin package; binary and origin versions are equal.
+            PackageKind::Apk => (vec![source.unwrap_or_else(|| pkg.name.clone())], pkg.version.clone()),
+            // RHEL-family errata list binary rpm names; VEX not-affected lists use source names.
+            _ => {
+                let mut keys = vec![pkg.name.clone()];
+                if let Some(s) = source.filter(|s| s != &pkg.name) {
+                    keys.push(s);
+                }
+                (keys, pkg.version.clone())
+            }
+        };
+        let stream = pkg.module.as_deref().and_then(|m| {
+            let mut p = m.split(':');
+            match (p.next(), p.next()) {
+                (Some(n), Some(s)) if !n.is_empty() => Some(format!("{n}:{s}")),
+                _ => None,
+            }
+        });
+        return Ok(Target { namespace, eco, keys, version, stream });
+    }
+    let (ns, eco) = language_namespace(pkg.kind).ok_or("unsupported package kind")?;
+    let (name, version) = match pkg.kind {
+        // Go toolchain advisories are under the `stdlib` module with versions without `go`.
+        PackageKind::GoStdlib => ("stdlib".to_string(), pkg.version.trim_start_matches("go").to_string()),
+        _ => (pkg.name.clone(), pkg.version.clone()),
+    };
+    Ok(Target {
+        namespace: ns.to_string(),
+        eco,
+        keys: vec![crate::names::normalise(ns, &name)],
+        version,
+        stream: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(id: &str, v: &str) -> OsInfo {
+        OsInfo { id: id.into(), version_id: v.into(), ..OsInfo::default() }
+    }
+
+    #[test]
+    fn namespaces() {
+        assert_eq!(os_namespace(&os("debian", "12")).unwrap().0, "debian:bookworm");
+        assert_eq!(os_namespace(&os("debian", "10")).unwrap().0, "debian:buster");
+        assert_eq!(os_namespace(&os("ubuntu", "22.04")).unwrap().0, "ubuntu:jammy");
+        assert_eq!(os_namespace(&os("alpine", "3.18.4")).unwrap().0, "alpine:v3.18");
+        assert_eq!(os_namespace(&os("almalinux", "9.3")).unwrap().0, "almalinux:9");
+        assert_eq!(os_namespace(&os("rhel", "8.9")).unwrap().0, "redhat:8");
+        assert!(os_namespace(&os("alpine", "edge")).is_err());
+        assert!(os_namespace(&os("plan9", "4")).is_err());
+    }
+}

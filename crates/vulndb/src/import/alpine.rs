@@ -1,0 +1,87 @@
+//! Alpine secdb (`v3.X/main.yaml` legacy YAML, and the current JSON of the same shape):
+//! `packages[].pkg.secfixes` maps a fixed apk version to the CVEs it fixes, per branch and keyed
+//! by origin (source) package. A fixed version of `0` means the branch was never affected.
+
+use super::{Ctx, str_of};
+use crate::record::{Advisory, Entry, Rule, Status};
+use serde_json::Value;
+use std::collections::HashMap;
+
+const SOURCE: &str = "alpine";
+
+pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
+    let Some(branch) = str_of(v, "distroversion") else {
+        return ctx.malformed(SOURCE, path, "no distroversion");
+    };
+    let ns = format!("alpine:{branch}");
+    // An empty `packages:` (YAML null) is a branch with nothing fixed yet.
+    let packages = match v.get("packages") {
+        Some(Value::Array(a)) => a.as_slice(),
+        Some(Value::Null) => &[],
+        _ => return ctx.malformed(SOURCE, path, "no packages list"),
+    };
+    // One advisory per CVE per file, shared by the packages fixing it.
+    let mut advisories: HashMap<String, u32> = HashMap::new();
+    for p in packages {
+        let pkg = p.get("pkg").unwrap_or(p);
+        let Some(name) = str_of(pkg, "name") else {
+            ctx.malformed(SOURCE, path, "package without name");
+            continue;
+        };
+        let Some(secfixes) = pkg.get("secfixes").and_then(Value::as_object) else {
+            ctx.malformed(SOURCE, path, format!("{name}: no secfixes map"));
+            continue;
+        };
+        ctx.record(SOURCE);
+        let mut n = 0;
+        for (version, ids) in secfixes {
+            let rule = if version == "0" {
+                Rule::Status(Status::NotAffected)
+            } else {
+                Rule::FixedIn(version.clone())
+            };
+            let ids: Vec<String> = match ids {
+                Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                Value::Null => Vec::new(),
+                _ => {
+                    ctx.malformed(SOURCE, path, format!("{name} {version}: ids not a list"));
+                    continue;
+                }
+            };
+            for raw in ids {
+                // Entries look like `CVE-2019-1 CVE-2019-2` or `XSA-123 (CVE-…)`: first word.
+                let Some(id) = raw.split_whitespace().next() else { continue };
+                let adv = match advisories.get(id) {
+                    Some(a) => *a,
+                    None => {
+                        let a = ctx.out.add_advisory(Advisory {
+                            id: id.to_string(),
+                            aliases: Vec::new(),
+                            source: SOURCE.to_string(),
+                            severity: None,
+                            cvss: None,
+                            published: None,
+                            fix_date: None,
+                            description: String::new(),
+                            link: format!("https://security.alpinelinux.org/vuln/{id}"),
+                        });
+                        advisories.insert(id.to_string(), a);
+                        a
+                    }
+                };
+                ctx.out.add_entry(
+                    &ns,
+                    &name,
+                    Entry {
+                        advisory: adv,
+                        rule: rule.clone(),
+                        module: None,
+                        note: None,
+                    },
+                );
+                n += 1;
+            }
+        }
+        ctx.entries(SOURCE, n);
+    }
+}
