@@ -9,6 +9,7 @@ pub mod credential;
 pub mod finding;
 pub mod inventory;
 pub mod pattern;
+pub mod scan_result;
 pub mod spec;
 
 pub use finding::{Finding, FixStatus, Severity};

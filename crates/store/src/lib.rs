@@ -50,6 +50,15 @@ pub trait Store: Send + Sync + 'static {
     /// Appends one specification unless that would exceed `max`.
     async fn append_specification(&self, spec: &RegistrySpecification, max: usize) -> Result<()>;
 
+    /// A named JSON document of one kind (`policy`, `collection`, …); features own their shapes.
+    async fn document(&self, kind: &str, id: &str) -> Result<Option<serde_json::Value>>;
+    /// Every document of a kind, ordered by id.
+    async fn documents(&self, kind: &str) -> Result<Vec<(String, serde_json::Value)>>;
+    /// Creates or replaces a document.
+    async fn put_document(&self, kind: &str, id: &str, doc: &serde_json::Value) -> Result<()>;
+    /// True if a document was deleted.
+    async fn delete_document(&self, kind: &str, id: &str) -> Result<bool>;
+
     async fn record_scan_request(&self, request: &ScanRequestRecord) -> Result<i64>;
     async fn scan_requests(&self) -> Result<Vec<ScanRequestRecord>>;
 }

@@ -15,7 +15,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Embedded migrations: (version, SQL).
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_initial.sql")),
+    (2, include_str!("../migrations/sqlite/0002_documents.sql")),
+];
 
 /// Keys in the `settings` table.
 const WEBHOOK_SUFFIX: &str = "webhookUrlSuffix";
@@ -363,6 +366,49 @@ impl Store for SqliteStore {
         .await?
         .last_insert_rowid();
         Ok(id)
+    }
+
+    async fn document(&self, kind: &str, id: &str) -> Result<Option<serde_json::Value>> {
+        let doc: Option<String> =
+            sqlx::query_scalar("SELECT doc FROM documents WHERE kind = ? AND id = ?")
+                .bind(kind)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        doc.map(|d| Ok(serde_json::from_str(&d)?)).transpose()
+    }
+
+    async fn documents(&self, kind: &str) -> Result<Vec<(String, serde_json::Value)>> {
+        let rows = sqlx::query("SELECT id, doc FROM documents WHERE kind = ? ORDER BY id")
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let doc: String = r.get(1);
+                Ok((r.get::<String, _>(0), serde_json::from_str(&doc)?))
+            })
+            .collect()
+    }
+
+    async fn put_document(&self, kind: &str, id: &str, doc: &serde_json::Value) -> Result<()> {
+        sqlx::query("INSERT INTO documents (kind, id, doc) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc")
+            .bind(kind)
+            .bind(id)
+            .bind(doc.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_document(&self, kind: &str, id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM documents WHERE kind = ? AND id = ?")
+            .bind(kind)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
     }
 
     async fn scan_requests(&self) -> Result<Vec<ScanRequestRecord>> {
