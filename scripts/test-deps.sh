@@ -7,6 +7,9 @@ want() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
 
 want curl            # console and registry tests drive HTTP with curl in scripts
 want python3         # fixture scripts
+want docker-registry # crowsnest-registry tests + benchmark (crowsnest-testkit starts it on 127.0.0.1)
+want apache2-utils   # htpasswd -B for crowsnest-testkit's Basic-auth registry
+want openssl         # crowsnest-testkit's CA, server/client certs and token-signing key
 want python3-apt     # crates/version differential tests: apt_pkg.version_compare (dpkg order)
 want python3-rpm     # crates/version differential tests: rpm.ver (rpm EVR order)
 want python3-packaging  # crates/version differential tests: packaging.version (PEP 440)

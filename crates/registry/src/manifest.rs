@@ -487,9 +487,8 @@ mod tests {
                 "v1Compatibility",
             ),
             (
-                format!(
-                    r#"{{"schemaVersion":1,"fsLayers":[],"signatures":[{{"protected":"!!"}}]}}"#
-                ),
+                r#"{"schemaVersion":1,"fsLayers":[],"signatures":[{"protected":"!!"}]}"#
+                    .to_string(),
                 "signature header",
             ),
             (

@@ -45,7 +45,7 @@ pub(crate) struct Reply {
 }
 
 enum Outcome {
-    Done(Reply),
+    Done(Box<Reply>),
     Redirect(Url),
     Challenge(Option<Challenge>, String),
 }
@@ -65,7 +65,7 @@ impl Inner {
         loop {
             attempt += 1;
             match self.attempt(&call, &url, want).await {
-                Ok(Outcome::Done(reply)) => return Ok(reply),
+                Ok(Outcome::Done(reply)) => return Ok(*reply),
                 Ok(Outcome::Redirect(next)) => {
                     redirects += 1;
                     if redirects > MAX_REDIRECTS {
@@ -129,6 +129,10 @@ impl Inner {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let resp = match tokio::time::timeout(timeout, req.send()).await {
             Err(_) => return Err(Failure::Retry(self.timeout_error(url), None)),
+            // reqwest's own read timeout can fire first; it is the same condition.
+            Ok(Err(e)) if e.is_timeout() => {
+                return Err(Failure::Retry(self.timeout_error(url), None));
+            }
             Ok(Err(e)) => return Err(Failure::Retry(transport_error(url, &e), None)),
             Ok(Ok(r)) => r,
         };
@@ -193,19 +197,19 @@ impl Inner {
             Want::Head => (Bytes::new(), None),
             Want::Stream => (Bytes::new(), Some(resp)),
             Want::Bytes(limit) => {
-                match tokio::time::timeout(timeout, read_limited(resp, limit, url)).await {
+                match tokio::time::timeout(timeout, self.read_limited(resp, limit, url)).await {
                     Err(_) => return Err(Failure::Retry(self.timeout_error(url), None)),
                     Ok(Err(f)) => return Err(f),
                     Ok(Ok(b)) => (b, None),
                 }
             }
         };
-        Ok(Outcome::Done(Reply {
+        Ok(Outcome::Done(Box::new(Reply {
             headers,
             url: url.clone(),
             body,
             response,
-        }))
+        })))
     }
 
     fn timeout_error(&self, url: &Url) -> RegistryError {
@@ -220,7 +224,7 @@ impl Inner {
     async fn error_message(&self, resp: reqwest::Response, timeout: Duration) -> String {
         let url = resp.url().clone();
         let Ok(Ok(body)) =
-            tokio::time::timeout(timeout, read_limited(resp, ERROR_BODY_LIMIT, &url)).await
+            tokio::time::timeout(timeout, self.read_limited(resp, ERROR_BODY_LIMIT, &url)).await
         else {
             return String::new();
         };
@@ -336,7 +340,8 @@ impl Inner {
                 message: format!("token service answered HTTP {}: {message}", status.as_u16()),
             });
         }
-        let body = match tokio::time::timeout(timeout, read_limited(resp, 1 << 20, &url)).await {
+        let body = match tokio::time::timeout(timeout, self.read_limited(resp, 1 << 20, &url)).await
+        {
             Ok(Ok(b)) => b,
             _ => return Err(self.timeout_error(&url)),
         };
@@ -450,31 +455,37 @@ fn transport_error(url: &Url, e: &reqwest::Error) -> RegistryError {
     }
 }
 
-async fn read_limited(
-    mut resp: reqwest::Response,
-    limit: u64,
-    url: &Url,
-) -> Result<Bytes, Failure> {
-    if resp.content_length().is_some_and(|n| n > limit) {
-        return Err(Failure::Fatal(RegistryError::TooLarge {
-            what: url.to_string(),
-            limit,
-        }));
-    }
-    let mut buf = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if buf.len() as u64 + chunk.len() as u64 > limit {
-                    return Err(Failure::Fatal(RegistryError::TooLarge {
-                        what: url.to_string(),
-                        limit,
-                    }));
+impl Inner {
+    async fn read_limited(
+        &self,
+        mut resp: reqwest::Response,
+        limit: u64,
+        url: &Url,
+    ) -> Result<Bytes, Failure> {
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(Failure::Fatal(RegistryError::TooLarge {
+                what: url.to_string(),
+                limit,
+            }));
+        }
+        let mut buf = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if buf.len() as u64 + chunk.len() as u64 > limit {
+                        return Err(Failure::Fatal(RegistryError::TooLarge {
+                            what: url.to_string(),
+                            limit,
+                        }));
+                    }
+                    buf.extend_from_slice(&chunk);
                 }
-                buf.extend_from_slice(&chunk);
+                Ok(None) => return Ok(Bytes::from(buf)),
+                Err(e) if e.is_timeout() => {
+                    return Err(Failure::Retry(self.timeout_error(url), None));
+                }
+                Err(e) => return Err(Failure::Retry(transport_error(url, &e), None)),
             }
-            Ok(None) => return Ok(Bytes::from(buf)),
-            Err(e) => return Err(Failure::Retry(transport_error(url, &e), None)),
         }
     }
 }

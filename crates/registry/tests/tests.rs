@@ -1,0 +1,14 @@
+//! Integration tests of the registry client and discovery against Debian's `docker-registry`,
+//! started per test by crowsnest-testkit on 127.0.0.1 (skipped with a printed reason when the
+//! binary is missing, unless CROWSNEST_REQUIRE_REGISTRY is set).
+
+#[path = "tests/auth.rs"]
+mod auth;
+#[path = "tests/blobs.rs"]
+mod blobs;
+#[path = "tests/discovery.rs"]
+mod discovery;
+#[path = "tests/faults.rs"]
+mod faults;
+#[path = "tests/support.rs"]
+mod support;

@@ -1,0 +1,52 @@
+//! Crowsnest's test harness (a dev-dependency only): real registries and controlled faults.
+//!
+//! - [`RegistryBuilder`] starts Debian's `docker-registry` on a free 127.0.0.1 port: anonymous,
+//!   htpasswd Basic, or bearer token (with an in-process ES256 token service), optionally TLS
+//!   with a generated CA and client certificates, optionally a small catalog page size. The
+//!   [`TestRegistry`] it returns kills the process on drop.
+//! - [`Pusher`] (from [`TestRegistry::pusher`]) pushes synthetic images through the
+//!   distribution API: [`ImageBuilder`] for Docker schema 2 / OCI images with a chosen `created`,
+//!   [`IndexBuilder`] for OCI indexes and Docker manifest lists.
+//! - [`FaultProxy`] sits in front of a registry and injects one [`Fault`] per matching path.
+//!
+//! Tests that need a registry call [`RegistryBuilder::start_or_skip`]: without `docker-registry`
+//! it prints why and returns `None`, unless `CROWSNEST_REQUIRE_REGISTRY` is set (CI), where it
+//! panics instead. `scripts/test-deps.sh` installs `docker-registry`, `apache2-utils` and
+//! `openssl`. Everything listens on 127.0.0.1 only.
+
+mod certs;
+mod proxy;
+mod push;
+mod registry;
+mod token;
+
+pub use proxy::{Fault, FaultProxy};
+pub use push::{Format, ImageBuilder, IndexBuilder, PushedImage, PushedIndex, Pusher};
+pub use registry::{
+    REQUIRE_ENV, RegistryBuilder, TestRegistry, docker_registry_binary, registry_available,
+};
+pub use token::TokenStats;
+
+/// The harness's error: a message saying what failed to set up.
+#[derive(Debug, Clone)]
+pub struct Error(String);
+
+impl Error {
+    pub(crate) fn new(message: impl Into<String>) -> Error {
+        Error(message.into())
+    }
+
+    pub(crate) fn from_display(e: impl std::fmt::Display) -> Error {
+        Error(e.to_string())
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
