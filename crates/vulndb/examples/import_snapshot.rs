@@ -10,7 +10,10 @@ use std::time::Instant;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let feeds = args.next().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vulndb"))
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/vulndb"
+        ))
     });
     let out = args
         .next()
@@ -31,10 +34,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("malformed: [{}] {}: {}", m.source, m.file, m.error);
     }
     let st = db.status();
-    println!("advisories {} entries {} ignored files {}", st.advisories, st.entries, report.ignored_files);
-    println!("import {:.2?}, import+write {:.2?}, db {} bytes", import, total, size);
+    println!(
+        "advisories {} entries {} ignored files {}",
+        st.advisories, st.entries, report.ignored_files
+    );
+    println!(
+        "import {:.2?}, import+write {:.2?}, db {} bytes",
+        import, total, size
+    );
     let t = Instant::now();
     let again = Database::open(&out)?;
-    println!("open {:.2?} ({} entries)", t.elapsed(), again.status().entries);
+    println!(
+        "open {:.2?} ({} entries)",
+        t.elapsed(),
+        again.status().entries
+    );
     Ok(())
 }

@@ -15,15 +15,25 @@ pub(crate) fn parse(s: &str) -> Option<i64> {
     if head.len() == 19 {
         let normalised = head.replacen(' ', "T", 1);
         if let Ok(dt) = normalised.parse::<jiff::civil::DateTime>() {
-            return dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_second());
+            return dt
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp().as_second());
         }
     }
     if s.len() >= 10
-        && let Ok(d) = s[..10].parse::<jiff::civil::Date>() {
-            return d.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_second());
-        }
+        && let Ok(d) = s[..10].parse::<jiff::civil::Date>()
+    {
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_second());
+    }
     if let Ok(d) = jiff::civil::Date::strptime("%d %b %Y", s) {
-        return d.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_second());
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_second());
     }
     // Early DTSA headers: `August 26th, 2005`.
     let cleaned: String = s
@@ -40,7 +50,10 @@ pub(crate) fn parse(s: &str) -> Option<i64> {
         .collect::<Vec<_>>()
         .join(" ");
     if let Ok(d) = jiff::civil::Date::strptime("%B %d %Y", &cleaned) {
-        return d.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_second());
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_second());
     }
     None
 }

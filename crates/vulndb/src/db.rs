@@ -36,7 +36,9 @@ pub enum DbError {
     },
     #[error("{path} is not a Crowsnest vulnerability database")]
     NotADatabase { path: PathBuf },
-    #[error("{path} has database format {found}, this build reads format {FORMAT_VERSION}; run `crowsnest db update` or `db import` again")]
+    #[error(
+        "{path} has database format {found}, this build reads format {FORMAT_VERSION}; run `crowsnest db update` or `db import` again"
+    )]
     Format { path: PathBuf, found: u32 },
     #[error("{path} is damaged: {reason}")]
     Corrupt { path: PathBuf, reason: String },
@@ -90,7 +92,10 @@ impl Database {
         let mut collector = Collector::default();
         let report = crate::import::import_into(paths, opts, &mut collector)?;
         let built_at = jiff::Timestamp::now().as_second();
-        Ok((Database::from_collector(collector, &report, built_at), report))
+        Ok((
+            Database::from_collector(collector, &report, built_at),
+            report,
+        ))
     }
 
     pub(crate) fn from_collector(c: Collector, report: &ImportReport, built_at: i64) -> Database {

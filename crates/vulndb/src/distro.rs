@@ -6,17 +6,42 @@ use crowsnest_model::{OsInfo, Package, PackageKind};
 use crowsnest_version::Ecosystem;
 
 const DEBIAN: &[(&str, &str)] = &[
-    ("3.0", "woody"), ("3.1", "sarge"), ("4", "etch"), ("5", "lenny"), ("6", "squeeze"),
-    ("7", "wheezy"), ("8", "jessie"), ("9", "stretch"), ("10", "buster"), ("11", "bullseye"),
-    ("12", "bookworm"), ("13", "trixie"), ("14", "forky"),
+    ("3.0", "woody"),
+    ("3.1", "sarge"),
+    ("4", "etch"),
+    ("5", "lenny"),
+    ("6", "squeeze"),
+    ("7", "wheezy"),
+    ("8", "jessie"),
+    ("9", "stretch"),
+    ("10", "buster"),
+    ("11", "bullseye"),
+    ("12", "bookworm"),
+    ("13", "trixie"),
+    ("14", "forky"),
 ];
 
 const UBUNTU: &[(&str, &str)] = &[
-    ("12.04", "precise"), ("14.04", "trusty"), ("16.04", "xenial"), ("17.04", "zesty"),
-    ("17.10", "artful"), ("18.04", "bionic"), ("18.10", "cosmic"), ("19.04", "disco"),
-    ("19.10", "eoan"), ("20.04", "focal"), ("20.10", "groovy"), ("21.04", "hirsute"),
-    ("21.10", "impish"), ("22.04", "jammy"), ("22.10", "kinetic"), ("23.04", "lunar"),
-    ("23.10", "mantic"), ("24.04", "noble"), ("24.10", "oracular"), ("25.04", "plucky"),
+    ("12.04", "precise"),
+    ("14.04", "trusty"),
+    ("16.04", "xenial"),
+    ("17.04", "zesty"),
+    ("17.10", "artful"),
+    ("18.04", "bionic"),
+    ("18.10", "cosmic"),
+    ("19.04", "disco"),
+    ("19.10", "eoan"),
+    ("20.04", "focal"),
+    ("20.10", "groovy"),
+    ("21.04", "hirsute"),
+    ("21.10", "impish"),
+    ("22.04", "jammy"),
+    ("22.10", "kinetic"),
+    ("23.04", "lunar"),
+    ("23.10", "mantic"),
+    ("24.04", "noble"),
+    ("24.10", "oracular"),
+    ("25.04", "plucky"),
 ];
 
 /// The Debian codename of a VERSION_ID (`12` and `12.4` → `bookworm`).
@@ -84,7 +109,11 @@ pub fn distro_namespace(spec: &str) -> Result<String, String> {
     let numeric = release.starts_with(|c: char| c.is_ascii_digit());
     let os = OsInfo {
         id: id.to_string(),
-        version_id: if numeric { release.to_string() } else { String::new() },
+        version_id: if numeric {
+            release.to_string()
+        } else {
+            String::new()
+        },
         codename: (!numeric).then(|| release.to_string()),
         ..OsInfo::default()
     };
@@ -141,7 +170,10 @@ pub(crate) fn target(os: Option<&OsInfo>, pkg: &Package) -> Result<Target, Strin
             _ => Ecosystem::Rpm,
         };
         if expected != eco {
-            return Err(format!("{:?} package on {} is not matched", pkg.kind, os.id));
+            return Err(format!(
+                "{:?} package on {} is not matched",
+                pkg.kind, os.id
+            ));
         }
         let source = pkg.source_name.clone().filter(|s| !s.is_empty());
         let (keys, version) = match pkg.kind {
@@ -149,10 +181,16 @@ pub(crate) fn target(os: Option<&OsInfo>, pkg: &Package) -> Result<Target, Strin
             // `+bN` to the binary version only).
             PackageKind::Dpkg => (
                 vec![source.unwrap_or_else(|| pkg.name.clone())],
-                pkg.source_version.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| pkg.version.clone()),
+                pkg.source_version
+                    .clone()
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| pkg.version.clone()),
             ),
             // Alpine's secdb is keyed by origin package; binary and origin versions are equal.
-            PackageKind::Apk => (vec![source.unwrap_or_else(|| pkg.name.clone())], pkg.version.clone()),
+            PackageKind::Apk => (
+                vec![source.unwrap_or_else(|| pkg.name.clone())],
+                pkg.version.clone(),
+            ),
             // RHEL-family errata list binary rpm names; VEX not-affected lists use source names.
             _ => {
                 let mut keys = vec![pkg.name.clone()];
@@ -169,12 +207,21 @@ pub(crate) fn target(os: Option<&OsInfo>, pkg: &Package) -> Result<Target, Strin
                 _ => None,
             }
         });
-        return Ok(Target { namespace, eco, keys, version, stream });
+        return Ok(Target {
+            namespace,
+            eco,
+            keys,
+            version,
+            stream,
+        });
     }
     let (ns, eco) = language_namespace(pkg.kind).ok_or("unsupported package kind")?;
     let (name, version) = match pkg.kind {
         // Go toolchain advisories are under the `stdlib` module with versions without `go`.
-        PackageKind::GoStdlib => ("stdlib".to_string(), pkg.version.trim_start_matches("go").to_string()),
+        PackageKind::GoStdlib => (
+            "stdlib".to_string(),
+            pkg.version.trim_start_matches("go").to_string(),
+        ),
         _ => (pkg.name.clone(), pkg.version.clone()),
     };
     Ok(Target {
@@ -191,16 +238,35 @@ mod tests {
     use super::*;
 
     fn os(id: &str, v: &str) -> OsInfo {
-        OsInfo { id: id.into(), version_id: v.into(), ..OsInfo::default() }
+        OsInfo {
+            id: id.into(),
+            version_id: v.into(),
+            ..OsInfo::default()
+        }
     }
 
     #[test]
     fn namespaces() {
-        assert_eq!(os_namespace(&os("debian", "12")).unwrap().0, "debian:bookworm");
-        assert_eq!(os_namespace(&os("debian", "10")).unwrap().0, "debian:buster");
-        assert_eq!(os_namespace(&os("ubuntu", "22.04")).unwrap().0, "ubuntu:jammy");
-        assert_eq!(os_namespace(&os("alpine", "3.18.4")).unwrap().0, "alpine:v3.18");
-        assert_eq!(os_namespace(&os("almalinux", "9.3")).unwrap().0, "almalinux:9");
+        assert_eq!(
+            os_namespace(&os("debian", "12")).unwrap().0,
+            "debian:bookworm"
+        );
+        assert_eq!(
+            os_namespace(&os("debian", "10")).unwrap().0,
+            "debian:buster"
+        );
+        assert_eq!(
+            os_namespace(&os("ubuntu", "22.04")).unwrap().0,
+            "ubuntu:jammy"
+        );
+        assert_eq!(
+            os_namespace(&os("alpine", "3.18.4")).unwrap().0,
+            "alpine:v3.18"
+        );
+        assert_eq!(
+            os_namespace(&os("almalinux", "9.3")).unwrap().0,
+            "almalinux:9"
+        );
         assert_eq!(os_namespace(&os("rhel", "8.9")).unwrap().0, "redhat:8");
         assert!(os_namespace(&os("alpine", "edge")).is_err());
         assert!(os_namespace(&os("plan9", "4")).is_err());

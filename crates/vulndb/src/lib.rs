@@ -1,6 +1,64 @@
 //! Crowsnest's vulnerability database: feed importers, the local database file, and the matcher
 //! that turns an image [`Inventory`](crowsnest_model::Inventory) into
-//! [`Finding`](crowsnest_model::Finding)s. (Full rules below are filled in with the matcher.)
+//! [`Finding`](crowsnest_model::Finding)s.
+//!
+//! Data flows one way: [`Database::build`] walks feed directories and `.tar.gz` archives
+//! (`import`), recognises each upstream format, and normalises every record into advisories and
+//! per-package rules keyed by *(namespace, normalised package name)*; [`Database::write_atomic`]
+//! stores them; [`Database::open`] loads them; a [`Matcher`] evaluates an inventory's packages
+//! against them with `crowsnest-version`'s comparators.
+//!
+//! # The database file
+//!
+//! `<data-dir>/vulndb/crowsnest.db`: magic `CRWSNDB\n`, a format version, a small postcard
+//! header ([`DbStatus`]: per-source counts and data dates, readable without decompressing), then
+//! one zstd frame holding the postcard payload (advisories, rules sorted by namespace and name,
+//! the name index, per-CVE enrichment). Writes go to a temporary file, are fsynced and renamed
+//! over the old file, so a scan that opened the old database keeps a consistent copy.
+//!
+//! # Matching rules
+//!
+//! 1. **OS packages match only their own distribution release's feed.** Never language feeds,
+//!    never CPEs. An OS the database has no namespace for gives no findings (it is not guessed).
+//!    - Debian (`debian:<codename>`; VERSION_ID 12 → bookworm): by the **source** package and
+//!      the **source** version (dpkg `Source: name (version)`), compared with dpkg rules.
+//!      Sources: DSA/DLA/DTSA lists (per-release fixed versions), the tracker's `data/CVE/list`
+//!      and JSON. Tags: `<not-affected>` → not affected; `<unfixed>` → open; `<no-dsa>`,
+//!      `<ignored>`, `<end-of-life>` → will not fix; `<postponed>` → deferred. In `data/CVE/list`
+//!      an unstable line (`- pkg version`) applies to every release without its own line.
+//!    - Ubuntu (`ubuntu:<codename>`; 22.04 → jammy): by source package, from the Ubuntu CVE
+//!      Tracker: `released (v)` → fixed in v; `needed`/`needs-triage`/`pending`/`active` → open;
+//!      `deferred` → deferred; `ignored` → will not fix; `not-affected` → not affected; `DNE`
+//!      → nothing; `released` without a version is treated as fixed in every version.
+//!    - Alpine (`alpine:v<major>.<minor>`; 3.18.4 → v3.18): by origin package, secdb
+//!      `secfixes`; a fixed version `0` means not affected.
+//!    - AlmaLinux (`almalinux:<major>`), Rocky (`rocky:<major>`), RHEL/CentOS
+//!      (`redhat:<major>`, from Red Hat CSAF VEX): by binary rpm name (and source rpm name),
+//!      rpm EVR rules (missing epoch = 0). Errata built in a module apply only to installed
+//!      builds of the same `module:stream` (from the erratum title, e.g. `container-tools:4.0`);
+//!      non-modular errata only to non-modular builds.
+//! 2. **Language packages match their ecosystem's advisories** with exact name normalisation:
+//!    PyPI by PEP 503 (lower case, runs of `-_.` → `-`); crates.io lower case with `_` = `-`;
+//!    NuGet and Packagist lower case; npm, Go module paths, Maven `group:artifact` and RubyGems
+//!    exactly. OSV `ranges` (`introduced`/`fixed`/`last_affected`/`limit`; `GIT` ignored) and
+//!    `versions` follow the OSV evaluation rules; rubysec is affected when a version matches
+//!    neither `patched_versions` nor `unaffected_versions`; FriendsOfPHP branches and
+//!    nodejs-security-wg ranges are affected intervals. The Go toolchain is `stdlib` in `Go`.
+//! 3. **Withdrawn/rejected records are skipped**; a malformed record is counted and reported
+//!    with its file name, and never matched on a guess.
+//! 4. **One finding per (package, vulnerability id).** The id is the CVE when the record names
+//!    one (other ids become aliases). Several distribution fixes for one id (an advisory and its
+//!    follow-up) combine to the newest; a vendor's explicit "not affected" wins; for language
+//!    advisories the lowest fixed version above the installed one is the fix.
+//! 5. **Severity**: the vendor's word (Debian urgency, Ubuntu priority, Red Hat impact, GHSA)
+//!    through `Severity::from_vendor`; else the CVSS score through `Severity::from_cvss`. CVSS is
+//!    the NVD's when an NVD feed was imported (its own "Primary" v3.x metric first), else the
+//!    feed's; `cvss_source` says which. KEV presence sets `kev`; EPSS sets `epss`.
+//! 6. **Risk factors** (Prisma names): `Has fix`; `Critical|High|Medium severity`;
+//!    `Exploit exists - in the wild` (KEV); `Attack vector: network` (AV:N);
+//!    `Attack complexity: low` (AC:L); `DoS - High` / `DoS - Low` (CVSS v3/v4 availability impact
+//!    H / L); `Recent vulnerability` (published within [`MatchOptions::recent_days`], 30 by
+//!    default).
 
 mod constraint;
 mod cvss;
@@ -14,7 +72,7 @@ mod record;
 
 pub use constraint::ConstraintError;
 pub use db::{Database, DbError, DbStatus, FORMAT_VERSION, default_path};
-pub use import::{ImportError, ImportOptions, ImportReport, Malformed, SourceReport};
-pub use record::Status;
-pub use matcher::{MatchOptions, Matcher, Outcome, Step};
 pub use distro::distro_namespace;
+pub use import::{ImportError, ImportOptions, ImportReport, Malformed, SourceReport};
+pub use matcher::{MatchOptions, Matcher, Outcome, Step};
+pub use record::Status;

@@ -149,7 +149,11 @@ impl<'a> Matcher<'a> {
     }
 
     /// Findings for one package.
-    pub fn match_package(&self, os: Option<&crowsnest_model::OsInfo>, pkg: &Package) -> Vec<Finding> {
+    pub fn match_package(
+        &self,
+        os: Option<&crowsnest_model::OsInfo>,
+        pkg: &Package,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         self.match_package_into(os, pkg, &mut out);
         out
@@ -273,7 +277,10 @@ impl<'a> Matcher<'a> {
                         fix: FixStatus::Fixed(fixed.clone()),
                     },
                 ),
-                Ok(_) => (format!("{v} >= {fixed} (fixed in {fixed})"), Outcome::NotAffected),
+                Ok(_) => (
+                    format!("{v} >= {fixed} (fixed in {fixed})"),
+                    Outcome::NotAffected,
+                ),
                 Err(e) => (format!("cannot compare: {e}"), Outcome::Unknown),
             },
             Rule::Status(s) => {
@@ -283,7 +290,12 @@ impl<'a> Matcher<'a> {
                     .map(|n| format!(" ({n})"))
                     .unwrap_or_default();
                 let (word, outcome) = match s {
-                    Status::Open => ("open: no fix yet", Outcome::Affected { fix: FixStatus::Open }),
+                    Status::Open => (
+                        "open: no fix yet",
+                        Outcome::Affected {
+                            fix: FixStatus::Open,
+                        },
+                    ),
                     Status::WillNotFix => (
                         "will not fix",
                         Outcome::Affected {
@@ -306,12 +318,16 @@ impl<'a> Matcher<'a> {
                 };
                 match osv::evaluate(t.eco, v, ranges, versions) {
                     Ok(osv::Verdict::Affected { rule }) => {
-                        let fix = first_fix_above(t.eco, v, ranges.iter().flat_map(|r| {
-                            r.events.iter().filter_map(|e| match e {
-                                osv::Event::Fixed(f) => Some(f.as_str()),
-                                _ => None,
-                            })
-                        }));
+                        let fix = first_fix_above(
+                            t.eco,
+                            v,
+                            ranges.iter().flat_map(|r| {
+                                r.events.iter().filter_map(|e| match e {
+                                    osv::Event::Fixed(f) => Some(f.as_str()),
+                                    _ => None,
+                                })
+                            }),
+                        );
                         (
                             rule,
                             Outcome::Affected {
@@ -404,15 +420,18 @@ impl<'a> Matcher<'a> {
         }
         let enrich = self.db.enrichment.get(id);
         let vendor_severity = advs.iter().find_map(|a| a.severity.clone());
-        let feed_cvss = advs
-            .iter()
-            .filter_map(|a| a.cvss.as_ref())
-            .max_by_key(|c| (c.score.is_some(), c.vector.as_deref().is_some_and(|v| v.starts_with("CVSS:3"))));
+        let feed_cvss = advs.iter().filter_map(|a| a.cvss.as_ref()).max_by_key(|c| {
+            (
+                c.score.is_some(),
+                c.vector.as_deref().is_some_and(|v| v.starts_with("CVSS:3")),
+            )
+        });
         let cvss = enrich.and_then(|e| e.nvd.as_ref()).or(feed_cvss);
         if let Some(c) = cvss
-            && !sources.contains(&c.source) {
-                sources.push(c.source.clone());
-            }
+            && !sources.contains(&c.source)
+        {
+            sources.push(c.source.clone());
+        }
         let severity = vendor_severity
             .as_deref()
             .and_then(Severity::from_vendor)
@@ -462,7 +481,8 @@ impl<'a> Matcher<'a> {
                 risk.push("Attack complexity: low".into());
             }
             // Availability impact: High → DoS - High, Low → DoS - Low (v3/v4 vectors only).
-            let a_impact = crate::cvss::metric(vector, "A").or_else(|| crate::cvss::metric(vector, "VA"));
+            let a_impact =
+                crate::cvss::metric(vector, "A").or_else(|| crate::cvss::metric(vector, "VA"));
             if v3 {
                 match a_impact {
                     Some("H") => risk.push("DoS - High".into()),
@@ -472,14 +492,17 @@ impl<'a> Matcher<'a> {
             }
         }
         if let Some(p) = published
-            && p <= self.opts.now && self.opts.now - p <= self.opts.recent_days * 86_400 {
-                risk.push("Recent vulnerability".into());
-            }
+            && p <= self.opts.now
+            && self.opts.now - p <= self.opts.recent_days * 86_400
+        {
+            risk.push("Recent vulnerability".into());
+        }
         let mut fixed_versions: Vec<String> = a.range_hits.iter().flatten().cloned().collect();
         if let FixStatus::Fixed(v) = &fix
-            && !fixed_versions.contains(v) {
-                fixed_versions.insert(0, v.clone());
-            }
+            && !fixed_versions.contains(v)
+        {
+            fixed_versions.insert(0, v.clone());
+        }
         let source_name = if pkg.kind.is_os() {
             t.keys.first().filter(|k| **k != pkg.name).cloned()
         } else {
@@ -521,7 +544,13 @@ impl<'a> Matcher<'a> {
     /// Every rule that applies to `package` at `version` in `namespace`, with its verdict.
     /// `namespace` is an OSV ecosystem (`PyPI`) or a distribution release (`debian:bookworm`);
     /// for distributions `package` is the SOURCE package name.
-    pub fn explain(&self, namespace: &str, package: &str, version: &str, stream: Option<&str>) -> Result<Vec<Step>, String> {
+    pub fn explain(
+        &self,
+        namespace: &str,
+        package: &str,
+        version: &str,
+        stream: Option<&str>,
+    ) -> Result<Vec<Step>, String> {
         let eco = distro::namespace_ecosystem(namespace)
             .ok_or_else(|| format!("unknown namespace {namespace:?}"))?;
         let target = Target {
@@ -545,7 +574,11 @@ impl<'a> Matcher<'a> {
 }
 
 /// The lowest fixed version above `installed`.
-fn first_fix_above<'s>(eco: Ecosystem, installed: &str, fixes: impl Iterator<Item = &'s str>) -> Option<String> {
+fn first_fix_above<'s>(
+    eco: Ecosystem,
+    installed: &str,
+    fixes: impl Iterator<Item = &'s str>,
+) -> Option<String> {
     let mut above: Vec<&str> = fixes
         .filter(|f| compare(eco, installed, f) == Ok(Ordering::Less))
         .collect();

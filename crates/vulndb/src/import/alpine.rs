@@ -41,7 +41,11 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
                 Rule::FixedIn(version.clone())
             };
             let ids: Vec<String> = match ids {
-                Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
                 Value::Null => Vec::new(),
                 _ => {
                     ctx.malformed(SOURCE, path, format!("{name} {version}: ids not a list"));
@@ -50,7 +54,9 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
             };
             for raw in ids {
                 // Entries look like `CVE-2019-1 CVE-2019-2` or `XSA-123 (CVE-…)`: first word.
-                let Some(id) = raw.split_whitespace().next() else { continue };
+                let Some(id) = raw.split_whitespace().next() else {
+                    continue;
+                };
                 let adv = match advisories.get(id) {
                     Some(a) => *a,
                     None => {

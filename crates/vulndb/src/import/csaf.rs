@@ -29,7 +29,12 @@ fn rhel_products(tree: &Value, out: &mut HashMap<String, String>) {
             }
         }
     }
-    for b in tree.get("branches").and_then(Value::as_array).into_iter().flatten() {
+    for b in tree
+        .get("branches")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         rhel_products(b, out);
     }
 }
@@ -37,7 +42,10 @@ fn rhel_products(tree: &Value, out: &mut HashMap<String, String>) {
 /// `name-[E:]V-R[.arch]` → (name, EVR). Components without a version give (name, None).
 fn split_nevra(component: &str) -> (String, Option<String>) {
     let mut s = component;
-    for arch in [".x86_64", ".noarch", ".src", ".i686", ".aarch64", ".ppc64le", ".s390x", ".ppc64", ".s390", ".i386"] {
+    for arch in [
+        ".x86_64", ".noarch", ".src", ".i686", ".aarch64", ".ppc64le", ".s390x", ".ppc64", ".s390",
+        ".i386",
+    ] {
         if let Some(stripped) = s.strip_suffix(arch) {
             s = stripped;
             break;
@@ -45,10 +53,12 @@ fn split_nevra(component: &str) -> (String, Option<String>) {
     }
     if let Some((rest, release)) = s.rsplit_once('-')
         && let Some((name, version)) = rest.rsplit_once('-')
-            && version.chars().next().is_some_and(|c| c.is_ascii_digit()) && !name.is_empty() {
-                let version = version.strip_prefix("0:").unwrap_or(version);
-                return (name.to_string(), Some(format!("{version}-{release}")));
-            }
+        && version.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !name.is_empty()
+    {
+        let version = version.strip_prefix("0:").unwrap_or(version);
+        return (name.to_string(), Some(format!("{version}-{release}")));
+    }
     (component.to_string(), None)
 }
 
@@ -61,9 +71,15 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Value) {
     rhel_products(&tree, &mut majors);
     // product id → (component reference, RHEL major)
     let mut components: HashMap<String, (String, String)> = HashMap::new();
-    for r in tree.get("relationships").and_then(Value::as_array).into_iter().flatten() {
+    for r in tree
+        .get("relationships")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let (Some(id), Some(component), Some(product)) = (
-            r.get("full_product_name").and_then(|f| str_of(f, "product_id")),
+            r.get("full_product_name")
+                .and_then(|f| str_of(f, "product_id")),
             str_of(r, "product_reference"),
             str_of(r, "relates_to_product_reference"),
         ) else {
@@ -101,11 +117,17 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Value) {
         // Remediation category per product id, for known_affected.
         let mut remediation: HashMap<String, (String, String)> = HashMap::new();
         let mut fix_date = None;
-        for r in v.get("remediations").and_then(Value::as_array).into_iter().flatten() {
+        for r in v
+            .get("remediations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let cat = str_of(r, "category").unwrap_or_default();
             let details = str_of(r, "details").unwrap_or_default();
             if cat == "vendor_fix" {
-                fix_date = fix_date.or_else(|| str_of(r, "date").and_then(|d| crate::date::parse(&d)));
+                fix_date =
+                    fix_date.or_else(|| str_of(r, "date").and_then(|d| crate::date::parse(&d)));
             }
             for p in super::strs_of(r, "product_ids") {
                 remediation.insert(p, (cat.clone(), details.clone()));
@@ -115,12 +137,25 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Value) {
         let mut rules: Vec<(String, String, Rule, Option<String>)> = Vec::new();
         let mut seen = HashSet::new();
         for (key, list) in status.and_then(Value::as_object).into_iter().flatten() {
-            for pid in list.as_array().into_iter().flatten().filter_map(Value::as_str) {
-                let Some((component, major)) = components.get(pid) else { continue };
+            for pid in list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let Some((component, major)) = components.get(pid) else {
+                    continue;
+                };
                 // Modular components are `module:stream:version:context:nevra`.
                 let parts: Vec<&str> = component.splitn(5, ':').collect();
-                let (module, nevra) = if parts.len() == 5 && !parts[4].is_empty() && parts[2].chars().all(|c| c.is_ascii_digit()) {
-                    (Some(format!("{}:{}", parts[0], parts[1])), parts[4].to_string())
+                let (module, nevra) = if parts.len() == 5
+                    && !parts[4].is_empty()
+                    && parts[2].chars().all(|c| c.is_ascii_digit())
+                {
+                    (
+                        Some(format!("{}:{}", parts[0], parts[1])),
+                        parts[4].to_string(),
+                    )
                 } else {
                     (None, component.clone())
                 };
@@ -133,8 +168,12 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Value) {
                         let d = details.to_ascii_lowercase();
                         match cat.as_str() {
                             "no_fix_planned" => Rule::Status(Status::WillNotFix),
-                            "none_available" if d.contains("deferred") => Rule::Status(Status::Deferred),
-                            "none_available" if d.contains("out of support") || d.contains("will not fix") => {
+                            "none_available" if d.contains("deferred") => {
+                                Rule::Status(Status::Deferred)
+                            }
+                            "none_available"
+                                if d.contains("out of support") || d.contains("will not fix") =>
+                            {
                                 Rule::Status(Status::WillNotFix)
                             }
                             _ => Rule::Status(Status::Open),
@@ -143,14 +182,23 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Value) {
                     _ => continue,
                 };
                 let ns = format!("redhat:{major}");
-                if seen.insert((ns.clone(), name.clone(), format!("{rule:?}"), module.clone())) {
+                if seen.insert((
+                    ns.clone(),
+                    name.clone(),
+                    format!("{rule:?}"),
+                    module.clone(),
+                )) {
                     rules.push((ns, name, rule, module));
                 }
             }
         }
         ctx.record(SOURCE);
         ctx.date(SOURCE, fix_date.or(published));
-        let aliases = if doc_id.is_empty() || doc_id == cve { Vec::new() } else { vec![doc_id.clone()] };
+        let aliases = if doc_id.is_empty() || doc_id == cve {
+            Vec::new()
+        } else {
+            vec![doc_id.clone()]
+        };
         let adv = ctx.out.add_advisory(Advisory {
             id: cve.clone(),
             aliases,
@@ -165,7 +213,16 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Value) {
         let n = rules.len() as u64;
         for (ns, name, rule, module) in rules {
             // rpm namespaces: `None` = non-modular builds only, `Some(stream)` = that stream.
-            ctx.out.add_entry(&ns, &name, Entry { advisory: adv, rule, module, note: None });
+            ctx.out.add_entry(
+                &ns,
+                &name,
+                Entry {
+                    advisory: adv,
+                    rule,
+                    module,
+                    note: None,
+                },
+            );
         }
         ctx.entries(SOURCE, n);
     }

@@ -91,7 +91,11 @@ pub(super) fn import_advisory_list(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], 
             continue;
         }
         if !line.starts_with('[') {
-            ctx.malformed(source, path, format!("line outside an advisory block: {line:?}"));
+            ctx.malformed(
+                source,
+                path,
+                format!("line outside an advisory block: {line:?}"),
+            );
             continue;
         }
         let mut body = Vec::new();
@@ -114,7 +118,11 @@ fn import_advisory_block(ctx: &mut Ctx<'_>, path: &str, source: &str, head: &str
     let date = crate::date::parse(date);
     let mut words = rest.split_whitespace();
     let Some(adv_id) = words.next().filter(|w| w.contains('-')) else {
-        return ctx.malformed(source, path, format!("advisory header without id: {head:?}"));
+        return ctx.malformed(
+            source,
+            path,
+            format!("advisory header without id: {head:?}"),
+        );
     };
     let title = rest.split_once(" - ").map(|(_, t)| t.trim()).unwrap_or("");
     let mut cves: Vec<String> = Vec::new();
@@ -158,7 +166,11 @@ fn import_advisory_block(ctx: &mut Ctx<'_>, path: &str, source: &str, head: &str
     let link = format!("https://security-tracker.debian.org/tracker/{adv_id}");
     let mut n = 0;
     for cve in &cves {
-        let aliases = if cve == adv_id { Vec::new() } else { vec![adv_id.to_string()] };
+        let aliases = if cve == adv_id {
+            Vec::new()
+        } else {
+            vec![adv_id.to_string()]
+        };
         let adv = ctx.out.add_advisory(Advisory {
             id: cve.clone(),
             aliases,
@@ -210,7 +222,11 @@ pub(super) fn import_cve_list(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
         } else if line.starts_with(char::is_whitespace) {
             match current.as_mut() {
                 Some((_, _, lines)) => lines.push(line.trim().to_string()),
-                None => ctx.malformed(SOURCE, path, format!("indented line before any CVE: {line:?}")),
+                None => ctx.malformed(
+                    SOURCE,
+                    path,
+                    format!("indented line before any CVE: {line:?}"),
+                ),
             }
         } else if !line.trim().is_empty() {
             ctx.malformed(SOURCE, path, format!("unexpected line: {line:?}"));
@@ -240,7 +256,12 @@ fn import_cve_block(ctx: &mut Ctx<'_>, path: &str, id: &str, desc: &str, lines: 
         }
         let Some(rule) = parsed.rule else { continue };
         let release = parsed.release.unwrap_or("sid").to_string();
-        rules.push((release, parsed.package.to_string(), rule, parsed.note.map(str::to_string)));
+        rules.push((
+            release,
+            parsed.package.to_string(),
+            rule,
+            parsed.note.map(str::to_string),
+        ));
     }
     ctx.record(SOURCE);
     let adv = ctx.out.add_advisory(Advisory {
@@ -287,9 +308,9 @@ fn import_cve_block(ctx: &mut Ctx<'_>, path: &str, id: &str, desc: &str, lines: 
 pub(super) fn looks_like_tracker_json(obj: &Map<String, Value>) -> bool {
     obj.values().take(3).any(|pkg| {
         pkg.as_object().is_some_and(|m| {
-            m.iter()
-                .take(3)
-                .any(|(k, v)| (k.starts_with("CVE-") || k.starts_with("TEMP-")) && v.get("releases").is_some())
+            m.iter().take(3).any(|(k, v)| {
+                (k.starts_with("CVE-") || k.starts_with("TEMP-")) && v.get("releases").is_some()
+            })
         })
     })
 }

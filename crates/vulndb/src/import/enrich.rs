@@ -1,5 +1,5 @@
-//! Enrichment feeds, keyed by CVE: NVD CVE API 2.0 pages (CVSS score and vector, v3.1 before
-//! v3.0 before v2; the NVD's own "Primary" metric before a CNA's), CISA KEV (in-the-wild
+//! Enrichment feeds, keyed by CVE: NVD CVE API 2.0 pages (CVSS score and vector: the NVD's own
+//! "Primary" v3.x metric, else a CNA's v3.x, else v2, else v4), CISA KEV (in-the-wild
 //! exploitation) and FIRST EPSS CSV (exploit probability). They add facts to findings; they
 //! never create one.
 
@@ -25,32 +25,30 @@ pub(super) fn import_nvd(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
             ctx.withdrawn(SOURCE);
             continue;
         }
-        let mut best: Option<Cvss> = None;
-        for key in ["cvssMetricV40", "cvssMetricV31", "cvssMetricV30", "cvssMetricV2"] {
-            let metrics = cve
-                .get("metrics")
-                .and_then(|m| m.get(key))
-                .and_then(Value::as_array);
-            let Some(metrics) = metrics else { continue };
-            let pick = metrics
-                .iter()
-                .find(|m| str_of(m, "type").as_deref() == Some("Primary"))
-                .or_else(|| metrics.first());
-            if let Some(m) = pick.and_then(|m| m.get("cvssData")) {
-                // v4 is only kept when nothing older exists: scanners and Prisma still rank on v3.
-                let cand = Cvss {
-                    score: f64_of(m, "baseScore"),
-                    vector: str_of(m, "vectorString"),
-                    source: SOURCE.to_string(),
-                };
-                if key == "cvssMetricV40" {
-                    best = best.or(Some(cand));
-                    continue;
-                }
-                best = Some(cand);
-                break;
-            }
-        }
+        // NVD's own ("Primary") v3.x metric first, then a CNA's v3.x, then v2, then v4.
+        let metric = |key: &str, primary: bool| -> Option<Cvss> {
+            let metrics = cve.get("metrics")?.get(key)?.as_array()?;
+            let m = if primary {
+                metrics
+                    .iter()
+                    .find(|m| str_of(m, "type").as_deref() == Some("Primary"))?
+            } else {
+                metrics.first()?
+            };
+            let data = m.get("cvssData")?;
+            Some(Cvss {
+                score: f64_of(data, "baseScore"),
+                vector: str_of(data, "vectorString"),
+                source: SOURCE.to_string(),
+            })
+        };
+        let best = metric("cvssMetricV31", true)
+            .or_else(|| metric("cvssMetricV30", true))
+            .or_else(|| metric("cvssMetricV31", false))
+            .or_else(|| metric("cvssMetricV30", false))
+            .or_else(|| metric("cvssMetricV2", true))
+            .or_else(|| metric("cvssMetricV2", false))
+            .or_else(|| metric("cvssMetricV40", false));
         let published = str_of(cve, "published").and_then(|d| crate::date::parse(&d));
         let modified = str_of(cve, "lastModified").and_then(|d| crate::date::parse(&d));
         ctx.record(SOURCE);
@@ -66,7 +64,12 @@ pub(super) fn import_kev(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
     const SOURCE: &str = "cisa-kev";
     let released = str_of(v, "dateReleased").and_then(|d| crate::date::parse(&d));
     ctx.date(SOURCE, released);
-    for item in v.get("vulnerabilities").and_then(Value::as_array).into_iter().flatten() {
+    for item in v
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let Some(id) = str_of(item, "cveID").filter(|c| c.starts_with("CVE-")) else {
             ctx.malformed(SOURCE, path, "entry without cveID");
             continue;

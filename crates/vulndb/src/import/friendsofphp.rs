@@ -11,7 +11,10 @@ const SOURCE: &str = "friendsofphp";
 
 pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
     let reference = str_of(v, "reference").unwrap_or_default();
-    let Some(package) = reference.strip_prefix("composer://").filter(|p| p.contains('/')) else {
+    let Some(package) = reference
+        .strip_prefix("composer://")
+        .filter(|p| p.contains('/'))
+    else {
         return ctx.malformed(SOURCE, path, format!("bad reference {reference:?}"));
     };
     let Some(branches) = v.get("branches").and_then(Value::as_object) else {
@@ -38,7 +41,11 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
             newest = t;
         }
     }
-    let slug = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".yaml");
+    let slug = path
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches(".yaml");
     let cve = str_of(v, "cve").filter(|c| c.starts_with("CVE-"));
     let id = cve.unwrap_or_else(|| format!("{package}/{slug}"));
     ctx.record(SOURCE);

@@ -15,14 +15,38 @@ pub(super) fn import_npm(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
     let num = str_of(v, "id").unwrap_or_default();
     let vulnerable = str_of(v, "vulnerable_versions").unwrap_or_default();
     let patched = str_of(v, "patched_versions").unwrap_or_default();
-    import_one(ctx, path, "npm", &name, &format!("NSWG-ECO-{num}"), strs_of(v, "cves"), &vulnerable, &patched, v);
+    import_one(
+        ctx,
+        path,
+        "npm",
+        &name,
+        &format!("NSWG-ECO-{num}"),
+        strs_of(v, "cves"),
+        &vulnerable,
+        &patched,
+        v,
+    );
 }
 
 pub(super) fn import_core(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
-    let num = path.rsplit('/').next().unwrap_or("").trim_end_matches(".json");
+    let num = path
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(".json");
     let vulnerable = str_of(v, "vulnerable").unwrap_or_default();
     let patched = str_of(v, "patched").unwrap_or_default();
-    import_one(ctx, path, "nodejs", "node", &format!("NSWG-CORE-{num}"), strs_of(v, "cve"), &vulnerable, &patched, v);
+    import_one(
+        ctx,
+        path,
+        "nodejs",
+        "node",
+        &format!("NSWG-CORE-{num}"),
+        strs_of(v, "cve"),
+        &vulnerable,
+        &patched,
+        v,
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -37,7 +61,11 @@ fn import_one(
     patched: &str,
     v: &Value,
 ) {
-    let affected = match constraint::node_semver(if vulnerable.trim().is_empty() { "*" } else { vulnerable }) {
+    let affected = match constraint::node_semver(if vulnerable.trim().is_empty() {
+        "*"
+    } else {
+        vulnerable
+    }) {
         Ok(s) => s,
         Err(e) => return ctx.malformed(SOURCE, path, e),
     };
@@ -53,7 +81,12 @@ fn import_one(
         .clauses
         .iter()
         .filter_map(|c| c.first())
-        .filter(|c| matches!(c.op, crate::record::Op::Ge | crate::record::Op::Gt | crate::record::Op::Eq))
+        .filter(|c| {
+            matches!(
+                c.op,
+                crate::record::Op::Ge | crate::record::Op::Gt | crate::record::Op::Eq
+            )
+        })
         .map(|c| c.version.clone())
         .collect();
     let mut ids = cves;
@@ -64,7 +97,8 @@ fn import_one(
         .and_then(|d| crate::date::parse(&d));
     let updated = str_of(v, "updated_at").and_then(|d| crate::date::parse(&d));
     let vector = str_of(v, "cvss_vector").filter(|s| !s.is_empty());
-    let score = f64_of(v, "cvss_score").or_else(|| vector.as_deref().and_then(crate::cvss::v3_base_score));
+    let score =
+        f64_of(v, "cvss_score").or_else(|| vector.as_deref().and_then(crate::cvss::v3_base_score));
     let cvss = (vector.is_some() || score.is_some()).then(|| Cvss {
         score,
         vector: vector.clone(),

@@ -5,9 +5,7 @@
 use super::{Ctx, str_of, strs_of};
 use crate::cvss;
 use crate::names;
-use crate::record::{
-    Advisory, Cvss, Entry, OsvEvent, OsvRange, OsvRangeKind, Rule, primary_id,
-};
+use crate::record::{Advisory, Cvss, Entry, OsvEvent, OsvRange, OsvRangeKind, Rule, primary_id};
 use serde_json::Value;
 
 /// The feed label for an OSV id (`GO-…` → `go-vulndb`).
@@ -115,26 +113,47 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
         .and_then(|r| str_of(r, "url"))
         .unwrap_or_default();
     let description = if summary.is_empty() || is_distro {
-        if details.is_empty() { summary.clone() } else { details.clone() }
+        if details.is_empty() {
+            summary.clone()
+        } else {
+            details.clone()
+        }
     } else {
         summary.clone()
     };
-    let streams = if is_distro { module_streams(&summary) } else { Vec::new() };
+    let streams = if is_distro {
+        module_streams(&summary)
+    } else {
+        Vec::new()
+    };
 
     let mut parsed: Vec<(String, String, Rule, Option<String>)> = Vec::new();
     for a in affected {
         let Some(pkg) = a.get("package") else {
-            return ctx.malformed(&source, path, format!("{id}: affected entry without package"));
+            return ctx.malformed(
+                &source,
+                path,
+                format!("{id}: affected entry without package"),
+            );
         };
         let (Some(eco), Some(name)) = (str_of(pkg, "ecosystem"), str_of(pkg, "name")) else {
-            return ctx.malformed(&source, path, format!("{id}: package without ecosystem/name"));
+            return ctx.malformed(
+                &source,
+                path,
+                format!("{id}: package without ecosystem/name"),
+            );
         };
         let Some(ns) = namespace_of(&eco) else {
             // Ecosystems Crowsnest has no inventory kind for (e.g. Hex, Pub) are not errors.
             continue;
         };
         let mut ranges = Vec::new();
-        for r in a.get("ranges").and_then(Value::as_array).into_iter().flatten() {
+        for r in a
+            .get("ranges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let kind = match str_of(r, "type").as_deref() {
                 Some("SEMVER") => OsvRangeKind::Semver,
                 Some("ECOSYSTEM") => OsvRangeKind::Ecosystem,
@@ -144,7 +163,12 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
                 }
             };
             let mut events = Vec::new();
-            for e in r.get("events").and_then(Value::as_array).into_iter().flatten() {
+            for e in r
+                .get("events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let ev = if let Some(x) = str_of(e, "introduced") {
                     OsvEvent::Introduced(x)
                 } else if let Some(x) = str_of(e, "fixed") {
@@ -162,7 +186,11 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
         }
         let versions = strs_of(a, "versions");
         if ranges.is_empty() && versions.is_empty() {
-            return ctx.malformed(&source, path, format!("{id}: {name} has no ranges or versions"));
+            return ctx.malformed(
+                &source,
+                path,
+                format!("{id}: {name} has no ranges or versions"),
+            );
         }
         let module = if ns.starts_with("almalinux:") || ns.starts_with("rocky:") {
             let modular = ranges.iter().flat_map(|r| &r.events).any(|e| match e {
@@ -216,11 +244,17 @@ fn severity_of(v: &Value, source: &str, summary: &str) -> (Option<String>, Optio
         .map(|s| s.to_ascii_lowercase());
     if source == "almalinux"
         && let Some((prefix, _)) = summary.split_once(':')
-            && crowsnest_model::Severity::from_vendor(prefix).is_some() {
-                word = Some(prefix.to_ascii_lowercase());
-            }
+        && crowsnest_model::Severity::from_vendor(prefix).is_some()
+    {
+        word = Some(prefix.to_ascii_lowercase());
+    }
     let mut vector = None;
-    for s in v.get("severity").and_then(Value::as_array).into_iter().flatten() {
+    for s in v
+        .get("severity")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let kind = str_of(s, "type").unwrap_or_default();
         let score = str_of(s, "score").unwrap_or_default();
         if kind == "CVSS_V3" || (vector.is_none() && kind.starts_with("CVSS")) {

@@ -18,24 +18,38 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
     };
     let patched = strs_of(v, "patched_versions");
     let unaffected_list = strs_of(v, "unaffected_versions");
-    let (patched_set, unaffected_set) =
-        match (constraint::rubygems_set(&patched), constraint::rubygems_set(&unaffected_list)) {
-            (Ok(p), Ok(u)) => (p, u),
-            (Err(e), _) | (_, Err(e)) => return ctx.malformed(SOURCE, path, e),
-        };
+    let (patched_set, unaffected_set) = match (
+        constraint::rubygems_set(&patched),
+        constraint::rubygems_set(&unaffected_list),
+    ) {
+        (Ok(p), Ok(u)) => (p, u),
+        (Err(e), _) | (_, Err(e)) => return ctx.malformed(SOURCE, path, e),
+    };
     let mut ids = Vec::new();
     if let Some(cve) = str_of(v, "cve") {
-        ids.push(if cve.starts_with("CVE-") { cve } else { format!("CVE-{cve}") });
+        ids.push(if cve.starts_with("CVE-") {
+            cve
+        } else {
+            format!("CVE-{cve}")
+        });
     }
     if let Some(ghsa) = str_of(v, "ghsa") {
-        ids.push(if ghsa.starts_with("GHSA-") { ghsa } else { format!("GHSA-{ghsa}") });
+        ids.push(if ghsa.starts_with("GHSA-") {
+            ghsa
+        } else {
+            format!("GHSA-{ghsa}")
+        });
     }
     if let Some(osvdb) = str_of(v, "osvdb") {
         ids.push(format!("OSVDB-{osvdb}"));
     }
     if ids.is_empty() {
         // The file name is the advisory id when no CVE/GHSA is given.
-        let stem = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".yml");
+        let stem = path
+            .rsplit('/')
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches(".yml");
         ids.push(stem.to_string());
     }
     let (id, aliases) = primary_id(&ids);
@@ -53,7 +67,8 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
         .clauses
         .iter()
         .filter_map(|c| {
-            c.iter().rfind(|m| matches!(m.op, Op::Ge | Op::Eq | Op::Gt))
+            c.iter()
+                .rfind(|m| matches!(m.op, Op::Ge | Op::Eq | Op::Gt))
                 .map(|m| m.version.clone())
         })
         .collect();
@@ -80,7 +95,9 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
         Entry {
             advisory: adv,
             rule: Rule::Set {
-                affected: VersionSet { clauses: vec![Vec::new()] },
+                affected: VersionSet {
+                    clauses: vec![Vec::new()],
+                },
                 unaffected,
                 fixed,
             },

@@ -52,7 +52,11 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
                             cvss = Some(Cvss {
                                 score: score.or_else(|| crate::cvss::v3_base_score(&vector)),
                                 vector: Some(vector),
-                                source: if who == "nvd" { "nvd".into() } else { format!("ubuntu:{who}") },
+                                source: if who == "nvd" {
+                                    "nvd".into()
+                                } else {
+                                    format!("ubuntu:{who}")
+                                },
                             });
                         }
                     }
@@ -78,7 +82,9 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
             }
             "Description" => description.push_str(value),
             _ => {
-                let Some((release, pkg)) = key.split_once('_') else { continue };
+                let Some((release, pkg)) = key.split_once('_') else {
+                    continue;
+                };
                 // `Patches_`, `Tags_`, `Priority_` carry no release status; `upstream` and
                 // `snap` are not Ubuntu releases.
                 if !release.starts_with(|c: char| c.is_ascii_lowercase())
@@ -90,7 +96,10 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
                     continue;
                 }
                 let (status, detail) = match value.split_once(' ') {
-                    Some((s, d)) => (s, Some(d.trim().trim_start_matches('(').trim_end_matches(')'))),
+                    Some((s, d)) => (
+                        s,
+                        Some(d.trim().trim_start_matches('(').trim_end_matches(')')),
+                    ),
                     None => (value, None),
                 };
                 let rule = match status {

@@ -1,0 +1,9 @@
+//! Integration tests of crowsnest-vulndb on the real feed snapshot in `../shared/vulndb` and the
+//! real package databases in `../shared/testdata`, both read in place.
+
+mod tests {
+    mod db;
+    mod import;
+    mod matcher;
+    mod support;
+}
