@@ -147,12 +147,11 @@ impl Credential {
                 CREDENTIAL_TYPES.join(", ")
             ));
         }
-        if let Some(ai) = &self.azure_sp_info {
-            if !ai.mi_type.is_empty()
-                && !matches!(ai.mi_type.as_str(), "user-assigned" | "system-assigned")
-            {
-                return Err(format!("unknown azureSPInfo.miType {:?}", ai.mi_type));
-            }
+        if let Some(ai) = &self.azure_sp_info
+            && !ai.mi_type.is_empty()
+            && !matches!(ai.mi_type.as_str(), "user-assigned" | "system-assigned")
+        {
+            return Err(format!("unknown azureSPInfo.miType {:?}", ai.mi_type));
         }
         Ok(())
     }

@@ -22,3 +22,110 @@ pub struct ScanRequestRecord {
     pub requested: String,
     pub state: String,
 }
+
+/// A scan run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRecord {
+    pub id: i64,
+    /// `regular` (all or selected specifications) or `onDemand` (one image).
+    pub kind: String,
+    /// `running`, `completed`, `stopped`.
+    pub state: String,
+    pub started: String,
+    pub finished: Option<String>,
+    /// The request as received (JSON).
+    pub request: String,
+}
+
+/// One registry specification's part of a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSpecRecord {
+    pub scan_id: i64,
+    pub spec_id: String,
+    /// The specification as it was when the scan started (JSON).
+    pub spec: String,
+    /// `discovering`, `scanning`, `done`, `stopped`, `failed`.
+    pub state: String,
+    pub repos_total: i64,
+    pub repos_done: i64,
+    pub error: String,
+    pub started: String,
+}
+
+/// One image to scan within a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub id: i64,
+    pub scan_id: i64,
+    pub spec_id: String,
+    pub registry: String,
+    pub repo: String,
+    pub tag: String,
+    /// Manifest digest seen at discovery, empty when unknown.
+    pub digest: String,
+    pub created: Option<String>,
+    /// `pending`, `running`, `done`, `failed`, `cancelled`.
+    pub state: String,
+    pub attempts: i64,
+    pub error: String,
+}
+
+/// Counters of a scan's jobs, for progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    pub total: u64,
+    pub pending: u64,
+    pub running: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+impl JobCounts {
+    /// Jobs that reached an end state.
+    pub fn finished(&self) -> u64 {
+        self.done + self.failed + self.cancelled
+    }
+}
+
+/// The stored result of one image (`registry/repo:tag`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    pub key: String,
+    pub registry: String,
+    pub repo: String,
+    pub tag: String,
+    pub manifest_digest: String,
+    pub image_id: String,
+    pub spec_id: String,
+    pub scan_time: String,
+    pub first_scan_time: String,
+    /// Last time discovery saw the image in its registry.
+    pub last_seen: String,
+    pub vulns: i64,
+    /// Build id of the vulnerability database the findings came from.
+    pub db_version: String,
+    /// The analyzer's inventory (JSON), kept so a new database re-matches without pulling.
+    pub inventory: String,
+    /// The `ImageScanResult` (JSON).
+    pub result: String,
+}
+
+/// Filters and paging for stored images, as `GET /registry` takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageQuery {
+    pub keys: Vec<String>,
+    pub image_ids: Vec<String>,
+    pub registries: Vec<String>,
+    pub repositories: Vec<String>,
+    /// Full names `registry/repo:tag` (Docker Hub: `repo:tag`).
+    pub names: Vec<String>,
+    /// Substring of the name, case-insensitive.
+    pub search: Option<String>,
+    /// `name` (default), `scanTime`, `vulnerabilities`, `repository`, `registry`, `tag`.
+    pub sort: String,
+    pub reverse: bool,
+    pub offset: u64,
+    /// 0 = no limit.
+    pub limit: u64,
+}

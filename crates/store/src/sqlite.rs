@@ -3,7 +3,12 @@
 //! Migrations are embedded SQL files applied in order inside one transaction each and recorded
 //! in `schema_migrations`, so a binary always brings its schema with it.
 
-use crate::records::{ScanRequestRecord, UserRecord};
+mod scans;
+
+use crate::records::{
+    ImageQuery, ImageRecord, JobCounts, JobRecord, ScanRecord, ScanRequestRecord, ScanSpecRecord,
+    UserRecord,
+};
 use crate::secrets::SecretBox;
 use crate::{Result, Store, StoreError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -18,6 +23,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_initial.sql")),
     (2, include_str!("../migrations/sqlite/0002_documents.sql")),
+    (3, include_str!("../migrations/sqlite/0003_scans.sql")),
 ];
 
 /// Keys in the `settings` table.
@@ -352,6 +358,110 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn create_scan(&self, kind: &str, request: &str, now: &str) -> Result<ScanRecord> {
+        self.create_scan_impl(kind, request, now).await
+    }
+
+    async fn scan(&self, id: i64) -> Result<Option<ScanRecord>> {
+        self.scan_impl(id).await
+    }
+
+    async fn scans_in_state(&self, state: &str) -> Result<Vec<ScanRecord>> {
+        self.scans_in_state_impl(state).await
+    }
+
+    async fn latest_scan(&self, kind: &str) -> Result<Option<ScanRecord>> {
+        self.latest_scan_impl(kind).await
+    }
+
+    async fn finish_scan(&self, id: i64, state: &str, now: &str) -> Result<bool> {
+        self.finish_scan_impl(id, state, now).await
+    }
+
+    async fn put_scan_spec(&self, record: &ScanSpecRecord) -> Result<()> {
+        self.put_scan_spec_impl(record).await
+    }
+
+    async fn scan_specs(&self, scan_id: i64) -> Result<Vec<ScanSpecRecord>> {
+        self.scan_specs_impl(scan_id).await
+    }
+
+    async fn insert_jobs(&self, jobs: &[JobRecord]) -> Result<u64> {
+        self.insert_jobs_impl(jobs).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        scan_id: i64,
+        spec_id: &str,
+        owner: &str,
+        lease_until: i64,
+        limit: u64,
+    ) -> Result<Vec<JobRecord>> {
+        self.claim_jobs_impl(scan_id, spec_id, owner, lease_until, limit)
+            .await
+    }
+
+    async fn finish_job(&self, job_id: i64, state: &str, error: &str) -> Result<()> {
+        self.finish_job_impl(job_id, state, error).await
+    }
+
+    async fn release_expired_leases(&self, now: i64) -> Result<u64> {
+        self.release_expired_leases_impl(now).await
+    }
+
+    async fn cancel_jobs(&self, scan_id: i64, spec_id: Option<&str>) -> Result<u64> {
+        self.cancel_jobs_impl(scan_id, spec_id).await
+    }
+
+    async fn job_counts(&self, scan_id: i64, spec_id: Option<&str>) -> Result<JobCounts> {
+        self.job_counts_impl(scan_id, spec_id).await
+    }
+
+    async fn jobs(&self, scan_id: i64) -> Result<Vec<JobRecord>> {
+        self.jobs_impl(scan_id).await
+    }
+
+    async fn layer_facts(&self, digest: &str) -> Result<Option<Vec<u8>>> {
+        self.layer_facts_impl(digest).await
+    }
+
+    async fn put_layer_facts(&self, digest: &str, facts: &[u8], now: &str) -> Result<()> {
+        self.put_layer_facts_impl(digest, facts, now).await
+    }
+
+    async fn image(&self, key: &str) -> Result<Option<ImageRecord>> {
+        self.image_impl(key).await
+    }
+
+    async fn put_image(&self, record: &ImageRecord) -> Result<()> {
+        self.put_image_impl(record).await
+    }
+
+    async fn touch_images(&self, keys: &[String], now: &str) -> Result<()> {
+        self.touch_images_impl(keys, now).await
+    }
+
+    async fn images(&self, query: &ImageQuery) -> Result<(Vec<ImageRecord>, u64)> {
+        self.images_impl(query).await
+    }
+
+    async fn image_db_versions(&self) -> Result<Vec<(String, String)>> {
+        self.image_db_versions_impl().await
+    }
+
+    async fn purge_images_unseen_since(&self, cutoff: &str) -> Result<u64> {
+        self.purge_images_unseen_since_impl(cutoff).await
+    }
+
+    async fn push_scan_error(&self, now: &str, message: &str, keep: u64) -> Result<()> {
+        self.push_scan_error_impl(now, message, keep).await
+    }
+
+    async fn scan_errors(&self, limit: u64) -> Result<Vec<String>> {
+        self.scan_errors_impl(limit).await
     }
 
     async fn record_scan_request(&self, request: &ScanRequestRecord) -> Result<i64> {

@@ -1,0 +1,3 @@
+//! Store integration tests on a real SQLite file in a temp dir.
+
+mod store;
