@@ -1,0 +1,296 @@
+//! The results CSV of `GET /registry/download` (api-reference §6), written as a stream.
+//!
+//! [`CsvReport::new`] writes the Console's 38-column header; [`CsvReport::write_image`] writes one
+//! row per vulnerability of one image and keeps nothing of it, so a caller can page results out
+//! of the store and never hold them all. Every cell passes [`neutralise`] first: a cell a
+//! spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, carriage return, line feed) gets a
+//! leading `'`, because repository names, tags and descriptions come from whoever pushed the image.
+
+use crate::error::PolicyError;
+use crate::scope::is_docker_hub;
+use crowsnest_model::scan_result::{ImageScanResult, Vulnerability};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// The Console's image-vulnerability CSV header, exactly.
+pub const CSV_HEADER: [&str; 38] = [
+    "Registry",
+    "Repository",
+    "Tag",
+    "Id",
+    "Distro",
+    "Hosts",
+    "Layer",
+    "CVE ID",
+    "Compliance ID",
+    "Type",
+    "Severity",
+    "Packages",
+    "Source Package",
+    "Package Version",
+    "Package License",
+    "CVSS",
+    "Fix Status",
+    "Fix Date",
+    "Grace Days",
+    "Risk Factors",
+    "Vulnerability Tags",
+    "Description",
+    "Cause",
+    "Containers",
+    "Custom Labels",
+    "Published",
+    "Discovered",
+    "Binaries",
+    "Clusters",
+    "Namespaces",
+    "Collections",
+    "Digest",
+    "Vulnerability Link",
+    "Apps",
+    "Package Path",
+    "Start Time",
+    "Defender Hosts",
+    "Agentless Hosts",
+];
+
+/// The label of a package-type id (the CSV's `Type` column).
+pub fn package_type_label(id: i64) -> &'static str {
+    match id {
+        46 => "OS",
+        47 => "JAR",
+        48 => "Gem",
+        49 => "Node.js",
+        410 => "Python",
+        411 => "Binary",
+        412 => "Custom",
+        415 => "NuGet",
+        416 => "Go",
+        _ => "Compliance",
+    }
+}
+
+/// Makes a cell safe to open in a spreadsheet: one that would start a formula gets a `'` first.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS.000` in UTC; empty for unset times.
+fn csv_time_unix(secs: i64) -> String {
+    if secs <= 0 {
+        return String::new();
+    }
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S.%3f").to_string())
+        .unwrap_or_default()
+}
+
+fn csv_time_rfc3339(s: &str) -> String {
+    match crate::rule::parse_time(s) {
+        Some(t) if t.as_second() > 0 => t.strftime("%Y-%m-%d %H:%M:%S.%3f").to_string(),
+        _ => String::new(),
+    }
+}
+
+fn number(x: f64) -> String {
+    if x > 0.0 {
+        x.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// A streaming CSV writer of scan results.
+#[derive(Debug)]
+pub struct CsvReport<W: Write> {
+    out: csv::Writer<W>,
+    rows: u64,
+}
+
+impl<W: Write> CsvReport<W> {
+    /// Starts the report by writing the header.
+    pub fn new(sink: W) -> Result<CsvReport<W>, PolicyError> {
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(sink);
+        out.write_record(CSV_HEADER)?;
+        Ok(CsvReport { out, rows: 0 })
+    }
+
+    /// Writes one row per vulnerability of the image; returns how many.
+    pub fn write_image(&mut self, image: &ImageScanResult) -> Result<u64, PolicyError> {
+        let Some(vulns) = image.vulnerabilities.as_deref() else {
+            return Ok(0);
+        };
+        let ctx = ImageCells::new(image);
+        let mut n = 0;
+        for v in vulns {
+            let row = ctx.row(image, v);
+            self.out
+                .write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
+            n += 1;
+        }
+        self.rows += n;
+        Ok(n)
+    }
+
+    /// Rows written so far (header excluded).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Flushes buffered rows to the sink, for a caller that streams chunk by chunk.
+    pub fn flush(&mut self) -> Result<(), PolicyError> {
+        self.out.flush().map_err(|e| PolicyError::Csv(e.into()))
+    }
+
+    /// Flushes and hands the sink back.
+    pub fn finish(self) -> Result<W, PolicyError> {
+        self.out
+            .into_inner()
+            .map_err(|e| PolicyError::Csv(e.into_error().into()))
+    }
+}
+
+/// The per-image cells and lookups, computed once per image.
+struct ImageCells<'a> {
+    registry: String,
+    packages: HashMap<(&'a str, &'a str), (&'a str, &'a str)>,
+    layers: HashMap<i64, &'a str>,
+    labels: String,
+    collections: String,
+}
+
+impl<'a> ImageCells<'a> {
+    fn new(image: &'a ImageScanResult) -> ImageCells<'a> {
+        let registry = if is_docker_hub(&image.repo_tag.registry) {
+            String::new()
+        } else {
+            image.repo_tag.registry.clone()
+        };
+        let mut packages = HashMap::new();
+        for group in &image.packages {
+            for p in &group.pkgs {
+                packages
+                    .entry((p.name.as_str(), p.version.as_str()))
+                    .or_insert((p.license.as_str(), p.path.as_str()));
+            }
+        }
+        let mut layers = HashMap::new();
+        for h in &image.history {
+            if !h.empty_layer && h.created > 0 {
+                layers.entry(h.created).or_insert(h.instruction.as_str());
+            }
+        }
+        let mut labels: Vec<String> = image
+            .image
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect();
+        labels.extend(image.labels.iter().cloned());
+        ImageCells {
+            registry,
+            packages,
+            layers,
+            labels: labels.join(", "),
+            collections: image.collections.join(", "),
+        }
+    }
+
+    fn row(&self, image: &ImageScanResult, v: &Vulnerability) -> [String; 38] {
+        let (license, path) = self
+            .packages
+            .get(&(v.package_name.as_str(), v.package_version.as_str()))
+            .copied()
+            .unwrap_or(("", ""));
+        let risk: Vec<&str> = v.risk_factors.keys().map(String::as_str).collect();
+        // OS findings are keyed by source package; language packages are their own source.
+        let source = if v.id == 46 {
+            v.package_name.clone()
+        } else {
+            String::new()
+        };
+        [
+            self.registry.clone(),
+            image.repo_tag.repo.clone(),
+            image.repo_tag.tag.clone(),
+            image.id.clone(),
+            image.distro.clone(),
+            image.hostname.clone(),
+            self.layers
+                .get(&v.layer_time)
+                .copied()
+                .unwrap_or("")
+                .to_string(),
+            v.cve.clone(),
+            v.id.to_string(),
+            package_type_label(v.id).to_string(),
+            v.severity.clone(),
+            v.package_name.clone(),
+            source,
+            v.package_version.clone(),
+            license.to_string(),
+            number(v.cvss),
+            v.status.clone(),
+            csv_time_unix(v.fix_date),
+            v.grace_period_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            risk.join(", "),
+            String::new(),
+            v.description.clone(),
+            v.cause.clone(),
+            String::new(),
+            self.labels.clone(),
+            csv_time_unix(v.published),
+            csv_time_rfc3339(&v.discovered),
+            v.binary_pkgs.join(", "),
+            String::new(),
+            String::new(),
+            self.collections.clone(),
+            image.repo_tag.digest.clone(),
+            v.link.clone(),
+            String::new(),
+            path.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralising() {
+        for hostile in ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx", "\nx"] {
+            assert_eq!(neutralise(hostile), format!("'{hostile}"));
+        }
+        for fine in ["", "a=b", "CVE-1", "1.0-1", " =x"] {
+            assert_eq!(neutralise(fine), fine);
+        }
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(csv_time_unix(1_609_784_100), "2021-01-04 18:15:00.000");
+        assert_eq!(csv_time_unix(0), "");
+        assert_eq!(
+            csv_time_rfc3339("2021-01-04T18:15:00.25Z"),
+            "2021-01-04 18:15:00.250"
+        );
+        assert_eq!(csv_time_rfc3339("0001-01-01T00:00:00Z"), "");
+        assert_eq!(csv_time_rfc3339("nonsense"), "");
+    }
+
+    #[test]
+    fn header_has_38_columns() {
+        assert_eq!(CSV_HEADER.len(), 38);
+    }
+}

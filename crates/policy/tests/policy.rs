@@ -1,0 +1,5 @@
+mod compliance;
+mod csv_report;
+mod evaluation;
+mod loading;
+mod support;
