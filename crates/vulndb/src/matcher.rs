@@ -169,14 +169,16 @@ impl<'a> Matcher<'a> {
             return;
         };
         let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
-        let mut not_affected: Vec<&str> = Vec::new();
-        self.evaluate(&target, |adv_idx, adv, step_rule, outcome, entry| {
+        let mut not_affected: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        self.evaluate(&target, false, |adv_idx, adv, step_rule, outcome, entry| {
             let slot = acc.entry(adv.id.as_str()).or_default();
             if !slot.advisories.contains(&adv_idx) {
                 slot.advisories.push(adv_idx);
             }
             match (&entry.rule, outcome) {
-                (Rule::Status(Status::NotAffected), _) => not_affected.push(adv.id.as_str()),
+                (Rule::Status(Status::NotAffected), _) => {
+                    not_affected.insert(adv.id.as_str());
+                }
                 (Rule::FixedIn(v), _) => {
                     slot.fixed_in.push(v.clone());
                     slot.rules.push(step_rule);
@@ -200,7 +202,7 @@ impl<'a> Matcher<'a> {
         });
         for (id, a) in acc {
             // A vendor's explicit "not affected" for this release wins.
-            if not_affected.contains(&id) {
+            if not_affected.contains(id) {
                 continue;
             }
             let fix = if !a.fixed_in.is_empty() {
@@ -237,9 +239,13 @@ impl<'a> Matcher<'a> {
     }
 
     /// Runs every entry for the target and calls `f` with each verdict.
+    /// `explain` asks for the text of every step; matching only needs the affected ones, and
+    /// skips distribution fixes the installed version is already past (the newest fix of an id
+    /// decides, and it is affected exactly when some fix is above the installed version).
     fn evaluate(
         &self,
         target: &Target,
+        explain: bool,
         mut f: impl FnMut(u32, &'a Advisory, String, Outcome, &'a Entry),
     ) {
         let mut seen_keys: Vec<&str> = Vec::new();
@@ -261,13 +267,25 @@ impl<'a> Matcher<'a> {
                     continue;
                 }
                 let adv = &self.db.advisories[entry.advisory as usize];
-                let (rule, outcome) = self.evaluate_entry(target, base + offset, entry);
+                if !explain
+                    && let Rule::FixedIn(fixed) = &entry.rule
+                    && compare(target.eco, &target.version, fixed) != Ok(Ordering::Less)
+                {
+                    continue;
+                }
+                let (rule, outcome) = self.evaluate_entry(target, base + offset, entry, explain);
                 f(entry.advisory, adv, rule, outcome, entry);
             }
         }
     }
 
-    fn evaluate_entry(&self, t: &Target, index: usize, entry: &Entry) -> (String, Outcome) {
+    fn evaluate_entry(
+        &self,
+        t: &Target,
+        index: usize,
+        entry: &Entry,
+        explain: bool,
+    ) -> (String, Outcome) {
         let v = t.version.as_str();
         match &entry.rule {
             Rule::FixedIn(fixed) => match compare(t.eco, v, fixed) {
@@ -336,7 +354,11 @@ impl<'a> Matcher<'a> {
                         )
                     }
                     Ok(osv::Verdict::NotAffected) => (
-                        format!("{v} is outside {}", describe_ranges(ranges)),
+                        if explain {
+                            format!("{v} is outside {}", describe_ranges(ranges))
+                        } else {
+                            String::new()
+                        },
                         Outcome::NotAffected,
                     ),
                     Ok(osv::Verdict::Unknown { note }) => (note, Outcome::Unknown),
@@ -386,6 +408,7 @@ impl<'a> Matcher<'a> {
                             },
                         )
                     }
+                    (Ok(_), Ok(_)) if !explain => (String::new(), Outcome::NotAffected),
                     (Ok(_), Ok(_)) => (
                         format!(
                             "{v} is outside {} or within [{}]",
@@ -561,7 +584,7 @@ impl<'a> Matcher<'a> {
             stream: stream.map(str::to_string),
         };
         let mut steps = Vec::new();
-        self.evaluate(&target, |_, adv, rule, outcome, _| {
+        self.evaluate(&target, true, |_, adv, rule, outcome, _| {
             steps.push(Step {
                 id: adv.id.clone(),
                 source: adv.source.clone(),
