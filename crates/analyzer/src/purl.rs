@@ -60,10 +60,10 @@ pub(crate) fn purl(p: &Package, os: Option<&OsInfo>) -> String {
             if let Some(o) = os.filter(|o| !o.version_id.is_empty()) {
                 quals.push(("distro", format!("{}-{}", o.id, o.version_id)));
             }
-            if p.kind == PackageKind::Dpkg {
-                if let Some(src) = p.source_name.as_ref().filter(|s| **s != p.name) {
-                    quals.push(("upstream", src.clone()));
-                }
+            if p.kind == PackageKind::Dpkg
+                && let Some(src) = p.source_name.as_ref().filter(|s| **s != p.name)
+            {
+                quals.push(("upstream", src.clone()));
             }
             (
                 ty,

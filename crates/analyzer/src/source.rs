@@ -30,13 +30,15 @@ impl ImageRef {
                 return Err(Error::BadReference(s.into()));
             }
             // A tag follows the last colon unless that colon belongs to the directory itself.
-            if let Some((dir, tag)) = rest.rsplit_once(':') {
-                if !tag.contains('/') && !dir.is_empty() && !std::path::Path::new(rest).exists() {
-                    return Ok(ImageRef::Oci {
-                        dir: dir.into(),
-                        tag: Some(tag.into()),
-                    });
-                }
+            if let Some((dir, tag)) = rest.rsplit_once(':')
+                && !tag.contains('/')
+                && !dir.is_empty()
+                && !std::path::Path::new(rest).exists()
+            {
+                return Ok(ImageRef::Oci {
+                    dir: dir.into(),
+                    tag: Some(tag.into()),
+                });
             }
             return Ok(ImageRef::Oci {
                 dir: rest.into(),

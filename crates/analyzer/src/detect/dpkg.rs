@@ -44,10 +44,10 @@ pub fn parse_status(data: &[u8], path: &str) -> Result<Vec<Package>, ParseError>
         if name.is_empty() {
             continue;
         }
-        if let Some(status) = get("Status") {
-            if status.split_whitespace().nth(2) != Some("installed") {
-                continue;
-            }
+        if let Some(status) = get("Status")
+            && status.split_whitespace().nth(2) != Some("installed")
+        {
+            continue;
         }
         // A stanza without a version cannot be matched against anything; dpkg would not
         // have written one for an installed package.

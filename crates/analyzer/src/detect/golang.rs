@@ -169,10 +169,10 @@ pub(crate) fn scan_stream<R: Read>(mut r: R, path: &str) -> Result<Vec<Package>,
 fn packages(version: &str, modinfo: &str, path: &str) -> Vec<Package> {
     let mut out = Vec::new();
     let go = version.split_whitespace().next().unwrap_or("");
-    if let Some(v) = go.strip_prefix("go") {
-        if v.starts_with(|c: char| c.is_ascii_digit()) {
-            out.push(package(PackageKind::GoStdlib, "stdlib", v, path));
-        }
+    if let Some(v) = go.strip_prefix("go")
+        && v.starts_with(|c: char| c.is_ascii_digit())
+    {
+        out.push(package(PackageKind::GoStdlib, "stdlib", v, path));
     }
     // Module info is wrapped in 16-byte sentinels since Go 1.13 (inline) and older.
     let mi = modinfo.as_bytes();

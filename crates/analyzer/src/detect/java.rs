@@ -79,10 +79,10 @@ fn walk(
     }
     let manifest = manifest.unwrap_or_default();
     let license = manifest_license(&manifest);
-    if out.len() == before {
-        if let Some(p) = from_manifest(&manifest, path).or_else(|| from_file_name(path)) {
-            out.push(p);
-        }
+    if out.len() == before
+        && let Some(p) = from_manifest(&manifest, path).or_else(|| from_file_name(path))
+    {
+        out.push(p);
     }
     if let Some(l) = license {
         for p in &mut out[before..] {

@@ -125,10 +125,10 @@ pub fn parse_yarn_lock(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
             .strip_prefix("version ")
             .or_else(|| trimmed.strip_prefix("version: "))
             .map(|v| v.trim().trim_matches('"'));
-        if let (Some(name), Some(version)) = (current.as_ref(), version) {
-            if seen.insert((name.clone(), version.to_string())) {
-                out.push(package(PackageKind::Npm, name, version, path));
-            }
+        if let (Some(name), Some(version)) = (current.as_ref(), version)
+            && seen.insert((name.clone(), version.to_string()))
+        {
+            out.push(package(PackageKind::Npm, name, version, path));
         }
     }
     if out.is_empty() && !text.contains("yarn") && !text.trim().is_empty() {

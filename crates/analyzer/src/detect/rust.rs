@@ -20,8 +20,6 @@ struct AuditData {
 struct AuditPackage {
     name: String,
     version: String,
-    #[serde(default)]
-    root: bool,
 }
 
 /// Reads the cargo-auditable section of an object file; empty when the file has none.
@@ -58,7 +56,6 @@ pub fn parse_auditable(data: &[u8], path: &str) -> Result<Vec<Package>, ParseErr
     Ok(audit
         .packages
         .iter()
-        .filter(|p| !p.root)
         .map(|p| package(PackageKind::Cargo, &p.name, &p.version, path))
         .collect())
 }

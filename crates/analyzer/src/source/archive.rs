@@ -164,10 +164,10 @@ pub(crate) fn scan_archive(
             )));
         };
         // Legacy layer.tar members are uncompressed: their digest is the config's diff_id.
-        if !name.starts_with("blobs/") {
-            if let Some(d) = diff_ids.get(i) {
-                f.digest = d.clone();
-            }
+        if !name.starts_with("blobs/")
+            && let Some(d) = diff_ids.get(i)
+        {
+            f.digest = d.clone();
         }
         layers.push(f);
     }

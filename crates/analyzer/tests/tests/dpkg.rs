@@ -63,7 +63,7 @@ fn txtar_file(data: &[u8], path: &str) -> Vec<u8> {
     let start = text.find(&marker).unwrap() + marker.len();
     let rest = &text[start..];
     let end = rest.find("\n-- ").map_or(rest.len(), |i| i + 1);
-    rest[..end].as_bytes().to_vec()
+    rest.as_bytes()[..end].to_vec()
 }
 
 #[test]

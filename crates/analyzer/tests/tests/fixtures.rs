@@ -1,20 +1,23 @@
 //! The project's fixture images (../shared/fixtures/build-images: real mmdebstrap trees, real
 //! pip/npm installs, Debian jars, Go and cargo-auditable binaries, real whiteouts) read from the
-//! OCI layout cache, checked against the build's own ground truth in images.json.
+//! OCI layout the build leaves in its cache, checked against the build's own ground truth
+//! (`build.json` → `expect`, written from the trees before they became layers).
 //!
-//! Set FIXTURE_CACHE to the build cache (default /var/tmp/scanner-fixture-cache). Without it
-//! the tests say so and pass locally; under CI they fail.
+//! FIXTURE_CACHE names the cache (default /var/tmp/scanner-fixture-cache); build it with
+//! `build-images --cache DIR --no-push`. Without it the tests say so and pass locally; with
+//! `CI` set they fail.
 
 use crowsnest_analyzer::{Analyzer, ImageRef, Inventory, NoProgress, PackageKind};
-use std::collections::BTreeMap;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-fn cache() -> Option<(PathBuf, serde_json::Value)> {
+fn cache() -> Option<(PathBuf, Value)> {
     let dir = PathBuf::from(
         std::env::var("FIXTURE_CACHE").unwrap_or_else(|_| "/var/tmp/scanner-fixture-cache".into()),
     );
-    let images = dir.join("images.json");
-    if !images.exists() || !dir.join("oci/index.json").exists() {
+    let build = dir.join("build.json");
+    if !build.exists() || !dir.join("oci/index.json").exists() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must build the fixture images first (../shared/fixtures/build-images --cache {} --no-push)",
@@ -23,14 +26,11 @@ fn cache() -> Option<(PathBuf, serde_json::Value)> {
         eprintln!("fixture cache {} not built; skipping", dir.display());
         return None;
     }
-    Some((
-        dir.clone(),
-        serde_json::from_slice(&std::fs::read(images).unwrap()).unwrap(),
-    ))
+    let build: Value = serde_json::from_slice(&std::fs::read(build).unwrap()).unwrap();
+    Some((dir, build["expect"].clone()))
 }
 
 fn analyze(dir: &std::path::Path, tag: &str) -> Inventory {
-    // The layout names each image by its full reference.
     let inv = Analyzer::default()
         .analyze_source(
             &ImageRef::Oci {
@@ -44,60 +44,110 @@ fn analyze(dir: &std::path::Path, tag: &str) -> Inventory {
     inv
 }
 
-fn dpkg_map(inv: &Inventory) -> BTreeMap<String, String> {
+fn of_kind(inv: &Inventory, kind: PackageKind) -> BTreeMap<String, String> {
     inv.packages
         .iter()
-        .filter(|p| p.kind == PackageKind::Dpkg)
+        .filter(|p| p.kind == kind)
         .map(|p| (p.name.clone(), p.version.clone()))
         .collect()
 }
 
-fn expect_dpkg(images: &serde_json::Value, tag: &str) -> BTreeMap<String, String> {
-    serde_json::from_value(images["images"][tag]["expect"]["dpkg"].clone()).unwrap()
-}
-
 #[test]
-fn debian_images_match_build_truth() {
-    let Some((dir, images)) = cache() else { return };
-    for tag in [
-        "debian/bookworm-slim:latest",
-        "debian/bookworm-curl:latest",
-        "debian/bookworm-whiteout:latest",
-    ] {
-        let inv = analyze(&dir, tag);
-        assert_eq!(dpkg_map(&inv), expect_dpkg(&images, tag), "{tag}");
-        let os = inv.os.as_ref().unwrap();
-        assert_eq!((os.id.as_str(), os.version_id.as_str()), ("debian", "12"));
+fn every_fixture_image_lists_exactly_the_built_dpkg_packages() {
+    let Some((dir, expect)) = cache() else { return };
+    for (image, e) in expect.as_object().unwrap() {
+        let inv = analyze(&dir, image);
+        if let Some(dpkg) = e.get("dpkg") {
+            let want: BTreeMap<String, String> = serde_json::from_value(dpkg.clone()).unwrap();
+            assert_eq!(of_kind(&inv, PackageKind::Dpkg), want, "{image}");
+            let os = inv.os.as_ref().unwrap();
+            assert_eq!(
+                (
+                    os.id.as_str(),
+                    os.version_id.as_str(),
+                    os.codename.as_deref()
+                ),
+                ("debian", "12", Some("bookworm")),
+                "{image}"
+            );
+        } else {
+            assert!(
+                inv.os.is_none() && of_kind(&inv, PackageKind::Dpkg).is_empty(),
+                "{image}"
+            );
+        }
+        for gone in e
+            .get("removed_by_whiteout")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                !inv.packages
+                    .iter()
+                    .any(|p| p.name == gone.as_str().unwrap()),
+                "{image}: {gone}"
+            );
+        }
     }
-    let inv = analyze(&dir, "debian/bookworm-whiteout:latest");
-    assert!(!dpkg_map(&inv).contains_key("curl"));
-    assert!(dpkg_map(&inv).contains_key("libcurl4"));
 }
 
 #[test]
-fn python_image_reports_only_the_upgraded_urllib3() {
-    let Some((dir, images)) = cache() else { return };
-    let tag = "apps/python-vuln:latest";
-    let inv = analyze(&dir, tag);
-    let want: BTreeMap<String, String> =
-        serde_json::from_value(images["images"][tag]["expect"]["python"].clone()).unwrap();
-    let got: BTreeMap<String, String> = inv
+fn whiteout_image_attributes_layers() {
+    let Some((dir, _)) = cache() else { return };
+    let base = analyze(&dir, "debian/bookworm-slim");
+    let inv = analyze(&dir, "debian/bookworm-whiteout");
+    let base_layer = base.packages[0].layer_digest.clone().unwrap();
+    let of = |n: &str| {
+        inv.packages
+            .iter()
+            .find(|p| p.name == n)
+            .unwrap()
+            .layer_digest
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(of("bash"), base_layer);
+    // libcurl4 came with the curl layer and survived the purge of curl.
+    let curl_layer = of("libcurl4");
+    assert_ne!(curl_layer, base_layer);
+    assert_eq!(
+        inv.config
+            .history
+            .iter()
+            .filter_map(|h| h.layer_digest.as_deref())
+            .nth(1),
+        Some(curl_layer.as_str())
+    );
+}
+
+#[test]
+fn python_image_matches_and_reports_only_the_upgraded_urllib3() {
+    let Some((dir, expect)) = cache() else { return };
+    let inv = analyze(&dir, "apps/python-vuln");
+    let want: BTreeSet<(String, String)> = expect["apps/python-vuln"]["python"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(path, spec)| {
+            (
+                path.trim_end_matches("/METADATA").to_string(),
+                spec.as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let got: BTreeSet<(String, String)> = inv
         .packages
         .iter()
         .filter(|p| p.kind == PackageKind::Python)
         .map(|p| {
             (
-                format!(
-                    "{}/METADATA",
-                    p.path.trim_start_matches('/').trim_end_matches("/METADATA")
-                ),
+                p.path.trim_end_matches("/METADATA").to_string(),
                 format!("{}=={}", p.name, p.version),
             )
         })
         .collect();
-    for (path, spec) in &want {
-        assert_eq!(got.get(path.trim_start_matches('/')), Some(spec), "{path}");
-    }
+    assert_eq!(got, want);
     let urllib3: Vec<&str> = inv
         .packages
         .iter()
@@ -108,62 +158,118 @@ fn python_image_reports_only_the_upgraded_urllib3() {
 }
 
 #[test]
-fn node_java_go_rust_images() {
-    let Some((dir, images)) = cache() else { return };
-    let node = analyze(&dir, "apps/node-vuln:latest");
-    let lock = &images["images"]["apps/node-vuln:latest"]["expect"]["npm_lock"];
-    let count = lock["count"].as_u64().unwrap() as usize;
-    let app_npm = node
+fn node_image_lock_and_node_modules() {
+    let Some((dir, expect)) = cache() else { return };
+    let inv = analyze(&dir, "apps/node-vuln");
+    let lock = &expect["apps/node-vuln"]["npm_lock"];
+    let want: BTreeSet<(String, String)> = lock["packages"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.rsplit("node_modules/").next().unwrap().to_string(),
+                v.as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(want.len() as u64, lock["count"].as_u64().unwrap());
+    let got: BTreeSet<(String, String)> = inv
         .packages
         .iter()
         .filter(|p| p.kind == PackageKind::Npm && p.path.starts_with("/app/"))
-        .count();
-    assert_eq!(app_npm, count);
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    assert_eq!(got, want);
+    // Debian's own node modules belong to dpkg packages and are not reported twice.
     assert!(
-        node.packages
+        !inv.packages
             .iter()
-            .any(|p| p.name == "lodash" && p.version == "4.17.4")
+            .any(|p| p.kind == PackageKind::Npm && p.path.starts_with("/usr/share/nodejs/"))
     );
+}
 
-    let java = analyze(&dir, "apps/java-jars:latest");
-    let jars: BTreeMap<String, String> =
-        serde_json::from_value(images["images"]["apps/java-jars:latest"]["expect"]["jars"].clone())
-            .unwrap_or_default();
-    for gav in jars.values() {
-        let mut parts = gav.rsplitn(2, ':');
-        let (v, ga) = (parts.next().unwrap(), parts.next().unwrap());
-        assert!(
-            java.packages
-                .iter()
-                .any(|p| p.kind == PackageKind::Java && p.name == ga && p.version == v),
-            "{gav}"
-        );
+#[test]
+fn java_image_finds_every_pom_artifact_including_nested() {
+    let Some((dir, expect)) = cache() else { return };
+    let inv = analyze(&dir, "apps/java-jars");
+    let got: BTreeSet<String> = inv
+        .packages
+        .iter()
+        .filter(|p| p.kind == PackageKind::Java)
+        .map(|p| format!("{}:{}", p.name, p.version))
+        .collect();
+    let mut checked = 0;
+    for gavs in expect["apps/java-jars"]["jars"]
+        .as_object()
+        .unwrap()
+        .values()
+    {
+        for gav in gavs.as_array().unwrap() {
+            let gav = gav.as_str().unwrap();
+            let gav = gav.rsplit('!').next().unwrap();
+            if gav.starts_with('(') {
+                continue; // no pom.properties: named from the manifest or file name instead
+            }
+            assert!(got.contains(gav), "{gav} missing");
+            checked += 1;
+        }
     }
-
-    let go = analyze(&dir, "apps/go-binaries:latest");
-    assert!(
-        go.packages
-            .iter()
-            .any(|p| p.kind == PackageKind::GoStdlib && p.version == "1.20.4")
+    assert!(checked > 50, "{checked}");
+    let nested = inv
+        .packages
+        .iter()
+        .find(|p| p.name == "org.apache.logging.log4j:log4j-core" && p.path.starts_with("/app/"))
+        .unwrap();
+    assert_eq!(
+        nested.path,
+        "/app/fixture-app.jar!BOOT-INF/lib/log4j-core-2.19.0.jar"
     );
-    assert!(
-        go.packages
-            .iter()
-            .any(|p| p.kind == PackageKind::Go && p.name == "golang.org/x/sys")
-    );
+}
 
-    let rust = analyze(&dir, "apps/rust-auditable:latest");
-    for (name, version) in [
-        ("smallvec", "1.6.0"),
-        ("regex", "1.5.4"),
-        ("time", "0.1.43"),
-        ("base64", "0.13.0"),
-    ] {
-        assert!(
-            rust.packages
+#[test]
+fn go_and_rust_binaries() {
+    let Some((dir, expect)) = cache() else { return };
+    for image in ["apps/go-binaries", "scratch/go-static"] {
+        let inv = analyze(&dir, image);
+        for (path, info) in expect[image]["go"].as_object().unwrap() {
+            let here: Vec<_> = inv
+                .packages
                 .iter()
-                .any(|p| p.kind == PackageKind::Cargo && p.name == name && p.version == version),
-            "{name}"
-        );
+                .filter(|p| p.path == format!("/{path}"))
+                .collect();
+            let go = info["go"].as_str().unwrap().trim_start_matches("go");
+            assert!(
+                here.iter()
+                    .any(|p| p.kind == PackageKind::GoStdlib && p.version == go),
+                "{image} {path}"
+            );
+            let deps: BTreeMap<String, String> =
+                serde_json::from_value(info["deps"].clone()).unwrap();
+            let got: BTreeMap<String, String> = here
+                .iter()
+                .filter(|p| p.kind == PackageKind::Go)
+                .map(|p| (p.name.clone(), p.version.clone()))
+                .collect();
+            assert_eq!(got, deps, "{image} {path}");
+        }
+    }
+    let inv = analyze(&dir, "apps/rust-auditable");
+    let want: BTreeMap<String, String> =
+        serde_json::from_value(expect["apps/rust-auditable"]["rust"].clone()).unwrap();
+    assert_eq!(of_kind(&inv, PackageKind::Cargo), want);
+}
+
+#[test]
+fn busybox_variants_and_multiarch() {
+    let Some((dir, _)) = cache() else { return };
+    for tag in [
+        "scratch/busybox-static",
+        "scratch/busybox-static:zstd",
+        "scratch/busybox-static:uncompressed",
+        "multiarch/busybox",
+    ] {
+        let inv = analyze(&dir, tag);
+        assert!(inv.os.is_none() && inv.packages.is_empty(), "{tag}");
     }
 }

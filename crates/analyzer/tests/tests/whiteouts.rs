@@ -146,7 +146,7 @@ fn whiteout_of_a_directory_removes_everything_under_it() {
         .file("opt/app/vendor/composer/installed.json", r#"{"packages":[{"name":"monolog/monolog","version":"2.3.5"}]}"#)
         .gzip());
     let l2 = analyze("sha256:l2", &LayerBuilder::new().whiteout("opt").gzip());
-    assert_eq!(inventory(&[l1.clone()]).packages.len(), 2);
+    assert_eq!(inventory(std::slice::from_ref(&l1)).packages.len(), 2);
     assert!(inventory(&[l1, l2]).packages.is_empty());
 }
 
