@@ -414,6 +414,9 @@ impl Inner {
     fn rejected(&self, url: &Url, challenge: Option<&Challenge>, message: &str) -> RegistryError {
         let what = match challenge {
             Some(Challenge::Basic) => "the registry refused the username and password",
+            Some(Challenge::Bearer { .. }) if self.creds.basic_pair().is_none() => {
+                "the registry refused anonymous access (give a username and password)"
+            }
             Some(Challenge::Bearer { .. }) => {
                 "the registry refused the token (wrong credentials or no pull access)"
             }
@@ -440,15 +443,19 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 fn transport_error(url: &Url, e: &reqwest::Error) -> RegistryError {
-    // reqwest's Display stops at the outermost layer ("error sending request"); the cause chain
-    // says what actually happened (refused, reset, certificate unknown).
-    let mut message = e.to_string();
+    // reqwest's Display stops at the outermost layer ("error sending request for url (…)"),
+    // which repeats the URL; the cause chain says what happened (refused, reset, certificate).
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
+        causes.push(s.to_string());
         source = s.source();
     }
+    let message = if causes.is_empty() {
+        e.to_string()
+    } else {
+        causes.join(": ")
+    };
     RegistryError::Transport {
         url: url.to_string(),
         message,

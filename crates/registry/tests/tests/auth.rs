@@ -182,7 +182,7 @@ async fn bearer_anonymous_pull_without_catalog() {
     let e = discover(&spec(&reg.url()), Credentials::anonymous(), &quick())
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("refused the token"), "{e}");
+    assert!(e.to_string().contains("refused anonymous access"), "{e}");
 }
 
 #[tokio::test]
