@@ -32,7 +32,10 @@ const SUFFIXES: [&str; 9] = ["alpha", "beta", "pre", "rc", "cvs", "svn", "git", 
 const SUFFIX_NONE: u8 = 4;
 
 fn suffix_rank(s: &[u8]) -> Option<u8> {
-    SUFFIXES.iter().position(|x| x.as_bytes() == s).map(|i| if i < 4 { i as u8 } else { i as u8 + 1 })
+    SUFFIXES
+        .iter()
+        .position(|x| x.as_bytes() == s)
+        .map(|i| if i < 4 { i as u8 } else { i as u8 + 1 })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +53,15 @@ struct Tokens<'a> {
 
 impl<'a> Tokens<'a> {
     fn new(s: &'a [u8]) -> Self {
-        let mut t = Tokens { rest: s, tok: Token { kind: Kind::InitialDigit, value: b"", number: 0, suffix: 0 } };
+        let mut t = Tokens {
+            rest: s,
+            tok: Token {
+                kind: Kind::InitialDigit,
+                value: b"",
+                number: 0,
+                suffix: 0,
+            },
+        };
         t.digits();
         t
     }
@@ -60,7 +71,9 @@ impl<'a> Tokens<'a> {
         let n = self.rest.iter().take_while(|c| c.is_ascii_digit()).count();
         let (d, rest) = self.rest.split_at(n);
         self.tok.value = d;
-        self.tok.number = d.iter().fold(0u64, |v, &c| v.wrapping_mul(10).wrapping_add(u64::from(c - b'0')));
+        self.tok.number = d.iter().fold(0u64, |v, &c| {
+            v.wrapping_mul(10).wrapping_add(u64::from(c - b'0'))
+        });
         self.rest = rest;
         if n == 0 {
             self.tok.kind = Kind::Invalid;
@@ -123,7 +136,11 @@ impl<'a> Tokens<'a> {
                 self.rest = &self.rest[1..];
                 let v = self.span(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
                 self.tok.value = v;
-                if v.is_empty() { Kind::Invalid } else { Kind::CommitHash }
+                if v.is_empty() {
+                    Kind::Invalid
+                } else {
+                    Kind::CommitHash
+                }
             }
             b'-' if prev < Kind::RevisionNo && self.rest.get(1) == Some(&b'r') => {
                 self.rest = &self.rest[2..];
@@ -157,8 +174,12 @@ pub(crate) fn parse(s: &str) -> Result<Apk<'_>, &'static str> {
 
 fn cmp_token(a: &Token<'_>, b: &Token<'_>) -> Ordering {
     match a.kind {
-        Kind::Digit if a.value.first() == Some(&b'0') || b.value.first() == Some(&b'0') => a.value.cmp(b.value),
-        Kind::Digit | Kind::InitialDigit | Kind::SuffixNo | Kind::RevisionNo => a.number.cmp(&b.number),
+        Kind::Digit if a.value.first() == Some(&b'0') || b.value.first() == Some(&b'0') => {
+            a.value.cmp(b.value)
+        }
+        Kind::Digit | Kind::InitialDigit | Kind::SuffixNo | Kind::RevisionNo => {
+            a.number.cmp(&b.number)
+        }
         Kind::Letter => a.value.first().cmp(&b.value.first()),
         Kind::Suffix => a.suffix.cmp(&b.suffix),
         _ => a.value.cmp(b.value),

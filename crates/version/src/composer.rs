@@ -23,12 +23,16 @@ fn ci_starts(s: &[u8], i: usize, word: &str) -> bool {
 }
 
 fn digits(s: &[u8], i: usize) -> usize {
-    s[i.min(s.len())..].iter().take_while(|c| c.is_ascii_digit()).count()
+    s[i.min(s.len())..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count()
 }
 
 /// The modifier part of Composer's version expressions, anchored at both ends:
 /// `[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\d+)*+)?)?([.-]?dev)?$`.
 /// Returns (stability, its number text, dev).
+#[allow(clippy::type_complexity)]
 fn modifier(s: &[u8]) -> Option<(Option<&[u8]>, &[u8], bool)> {
     let mut i = 0;
     if matches!(s.first(), Some(b'.' | b'_' | b'-')) {
@@ -36,14 +40,21 @@ fn modifier(s: &[u8]) -> Option<(Option<&[u8]>, &[u8], bool)> {
     }
     let mut stability = None;
     let mut number: &[u8] = b"";
-    if let Some(label) =
-        ["stable", "beta", "b", "RC", "alpha", "a", "patch", "pl", "p"].iter().find(|l| ci_starts(s, i, l))
+    if let Some(label) = [
+        "stable", "beta", "b", "RC", "alpha", "a", "patch", "pl", "p",
+    ]
+    .iter()
+    .find(|l| ci_starts(s, i, l))
     {
         stability = Some(&s[i..i + label.len()]);
         i += label.len();
         let start = i;
         loop {
-            let j = if matches!(s.get(i), Some(b'.' | b'-')) { i + 1 } else { i };
+            let j = if matches!(s.get(i), Some(b'.' | b'-')) {
+                i + 1
+            } else {
+                i
+            };
             let n = digits(s, j);
             if n == 0 {
                 break;
@@ -53,7 +64,11 @@ fn modifier(s: &[u8]) -> Option<(Option<&[u8]>, &[u8], bool)> {
         number = &s[start..i];
     }
     let mut dev = false;
-    let j = if matches!(s.get(i), Some(b'.' | b'-')) { i + 1 } else { i };
+    let j = if matches!(s.get(i), Some(b'.' | b'-')) {
+        i + 1
+    } else {
+        i
+    };
     if ci_starts(s, j, "dev") {
         dev = true;
         i = j + 3;
@@ -69,7 +84,11 @@ fn is_date(s: &[u8]) -> bool {
             if s.is_empty() {
                 return true;
             }
-            let t = if matches!(s[0], b'.' | b':' | b'-') { &s[1..] } else { s };
+            let t = if matches!(s[0], b'.' | b':' | b'-') {
+                &s[1..]
+            } else {
+                s
+            };
             if (1..=3).contains(&t.len()) && t.iter().all(u8::is_ascii_digit) {
                 return true;
             }
@@ -80,7 +99,8 @@ fn is_date(s: &[u8]) -> bool {
                     continue;
                 }
                 let t = &s[skip..];
-                if t.len() >= 2 && t[..2].iter().all(u8::is_ascii_digit) && rest(&t[2..], reps + 1) {
+                if t.len() >= 2 && t[..2].iter().all(u8::is_ascii_digit) && rest(&t[2..], reps + 1)
+                {
                     return true;
                 }
             }
@@ -102,7 +122,12 @@ fn expand_stability(s: &[u8]) -> String {
 }
 
 /// Appends the modifier the way `normalize` does; `None` for a plain `stable` (dropped).
-fn with_modifier(mut version: String, stability: Option<&[u8]>, number: &[u8], dev: bool) -> String {
+fn with_modifier(
+    mut version: String,
+    stability: Option<&[u8]>,
+    number: &[u8],
+    dev: bool,
+) -> String {
     if let Some(st) = stability {
         if st == b"stable" {
             return version;
@@ -130,7 +155,10 @@ pub(crate) fn normalize(input: &str) -> Result<String, &'static str> {
     // A trailing stability flag.
     if let Some(at) = v.rfind('@') {
         let flag = &v[at + 1..];
-        if ["stable", "RC", "beta", "alpha", "dev"].iter().any(|f| f.eq_ignore_ascii_case(flag)) {
+        if ["stable", "RC", "beta", "alpha", "dev"]
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(flag))
+        {
             v = &v[..at];
         }
     }
@@ -138,10 +166,11 @@ pub(crate) fn normalize(input: &str) -> Result<String, &'static str> {
         return Err("a branch name, which has no version order");
     }
     // Build metadata.
-    if let Some(plus) = v.find('+') {
-        if plus > 0 && plus + 1 < v.len() {
-            v = &v[..plus];
-        }
+    if let Some(plus) = v.find('+')
+        && plus > 0
+        && plus + 1 < v.len()
+    {
+        v = &v[..plus];
     }
     let b = v.as_bytes();
     let mut i = 0;
@@ -166,16 +195,22 @@ pub(crate) fn normalize(input: &str) -> Result<String, &'static str> {
         }
     }
     // Date based: the longest run of digits and [.:-] that ends in a digit.
-    let run = b[i..].iter().take_while(|c| c.is_ascii_digit() || matches!(c, b'.' | b':' | b'-')).count();
+    let run = b[i..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, b'.' | b':' | b'-'))
+        .count();
     let mut end = i + run;
     while end > i && !b[end - 1].is_ascii_digit() {
         end -= 1;
     }
-    if is_date(&b[i..end]) {
-        if let Some((stability, number, dev)) = modifier(&b[end..]) {
-            let date: String = v[i..end].chars().map(|c| if c.is_ascii_digit() { c } else { '.' }).collect();
-            return Ok(with_modifier(date, stability, number, dev));
-        }
+    if is_date(&b[i..end])
+        && let Some((stability, number, dev)) = modifier(&b[end..])
+    {
+        let date: String = v[i..end]
+            .chars()
+            .map(|c| if c.is_ascii_digit() { c } else { '.' })
+            .collect();
+        return Ok(with_modifier(date, stability, number, dev));
     }
     // Numeric branches: `1.0.x-dev`, `2.*-dev`.
     let lower_end = b.len();
@@ -240,7 +275,9 @@ pub(crate) fn cmp(a: &Composer, b: &Composer) -> Ordering {
 /// and a dot is put between letters and digits.
 fn canonicalize(v: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len() * 2);
-    let Some((&first, rest)) = v.split_first() else { return out };
+    let Some((&first, rest)) = v.split_first() else {
+        return out;
+    };
     out.push(first);
     let mut lp = first;
     let isdig = |c: u8| c.is_ascii_digit();
@@ -270,9 +307,22 @@ fn canonicalize(v: &[u8]) -> Vec<u8> {
 
 /// `compare_special_version_forms`: forms are matched by prefix.
 fn special_form(s: &[u8]) -> i32 {
-    const FORMS: [(&str, i32); 10] =
-        [("dev", 0), ("alpha", 1), ("a", 1), ("beta", 2), ("b", 2), ("RC", 3), ("rc", 3), ("#", 4), ("pl", 5), ("p", 5)];
-    FORMS.iter().find(|(name, _)| s.starts_with(name.as_bytes())).map_or(-1, |&(_, order)| order)
+    const FORMS: [(&str, i32); 10] = [
+        ("dev", 0),
+        ("alpha", 1),
+        ("a", 1),
+        ("beta", 2),
+        ("b", 2),
+        ("RC", 3),
+        ("rc", 3),
+        ("#", 4),
+        ("pl", 5),
+        ("p", 5),
+    ];
+    FORMS
+        .iter()
+        .find(|(name, _)| s.starts_with(name.as_bytes()))
+        .map_or(-1, |&(_, order)| order)
 }
 
 fn cmp_forms(a: &[u8], b: &[u8]) -> Ordering {
@@ -293,8 +343,16 @@ pub(crate) fn version_compare(v1: &[u8], v2: &[u8]) -> Ordering {
     if v1.is_empty() || v2.is_empty() {
         return (!v1.is_empty()).cmp(&!v2.is_empty());
     }
-    let c1 = if v1[0] == b'#' { v1.to_vec() } else { canonicalize(v1) };
-    let c2 = if v2[0] == b'#' { v2.to_vec() } else { canonicalize(v2) };
+    let c1 = if v1[0] == b'#' {
+        v1.to_vec()
+    } else {
+        canonicalize(v1)
+    };
+    let c2 = if v2[0] == b'#' {
+        v2.to_vec()
+    } else {
+        canonicalize(v2)
+    };
     // Walk the dot-separated segments like the C code: `n` is "there is more after this".
     let (mut p1, mut p2) = (&c1[..], &c2[..]);
     let (mut more1, mut more2) = (true, true);

@@ -24,7 +24,10 @@ fn is_blank(c: u8) -> bool {
 /// start with digit", "invalid character") as errors too.
 pub(crate) fn parse(s: &str) -> Result<Dpkg<'_>, &'static str> {
     let b = s.as_bytes();
-    let start = b.iter().position(|&c| !is_blank(c)).ok_or("version string is empty")?;
+    let start = b
+        .iter()
+        .position(|&c| !is_blank(c))
+        .ok_or("version string is empty")?;
     let b = &b[start..];
     let end = b.iter().position(|&c| is_blank(c)).unwrap_or(b.len());
     if b[end..].iter().any(|&c| !is_blank(c)) {
@@ -76,13 +79,23 @@ pub(crate) fn parse(s: &str) -> Result<Dpkg<'_>, &'static str> {
         Some(c) if !c.is_ascii_digit() => return Err("version number does not start with digit"),
         _ => {}
     }
-    if upstream.iter().any(|&c| !c.is_ascii_alphanumeric() && !b".-+~:".contains(&c)) {
+    if upstream
+        .iter()
+        .any(|&c| !c.is_ascii_alphanumeric() && !b".-+~:".contains(&c))
+    {
         return Err("invalid character in version number");
     }
-    if revision.iter().any(|&c| !c.is_ascii_alphanumeric() && !b".+~".contains(&c)) {
+    if revision
+        .iter()
+        .any(|&c| !c.is_ascii_alphanumeric() && !b".+~".contains(&c))
+    {
         return Err("invalid character in revision number");
     }
-    Ok(Dpkg { epoch, upstream, revision })
+    Ok(Dpkg {
+        epoch,
+        upstream,
+        revision,
+    })
 }
 
 pub(crate) fn cmp(a: &Dpkg<'_>, b: &Dpkg<'_>) -> Ordering {
@@ -109,7 +122,9 @@ pub(crate) fn verrevcmp(a: &[u8], b: &[u8]) -> Ordering {
     let at = |k: usize| a.get(k).copied();
     let bt = |k: usize| b.get(k).copied();
     while i < a.len() || j < b.len() {
-        while at(i).is_some_and(|c| !c.is_ascii_digit()) || bt(j).is_some_and(|c| !c.is_ascii_digit()) {
+        while at(i).is_some_and(|c| !c.is_ascii_digit())
+            || bt(j).is_some_and(|c| !c.is_ascii_digit())
+        {
             let (ac, bc) = (order(at(i)), order(bt(j)));
             if ac != bc {
                 return ac.cmp(&bc);

@@ -16,8 +16,8 @@ mod apk;
 mod composer;
 mod dpkg;
 mod maven;
-mod num;
 mod nuget;
+mod num;
 pub mod osv;
 mod pep440;
 mod rpm;
@@ -145,7 +145,11 @@ impl VersionError {
         } else {
             input.to_owned()
         };
-        VersionError { ecosystem, input, reason }
+        VersionError {
+            ecosystem,
+            input,
+            reason,
+        }
     }
     /// The ecosystem whose rules rejected the input.
     pub fn ecosystem(&self) -> Ecosystem {
@@ -167,43 +171,117 @@ impl VersionError {
 /// the `rpm.vercmp` Lua function do): a missing epoch is 0 and a missing release sorts before
 /// any release, so `1.0` < `1.0-0`.
 pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Result<Ordering, VersionError> {
-    let err = |input: &str, reason| VersionError::new(eco, input, reason);
-    macro_rules! both {
-        ($parse:expr, $cmp:expr) => {{
-            let pa = $parse(a).map_err(|r| err(a, r))?;
-            let pb = $parse(b).map_err(|r| err(b, r))?;
-            Ok($cmp(&pa, &pb))
-        }};
-    }
-    match eco {
-        Ecosystem::Dpkg => both!(dpkg::parse, dpkg::cmp),
-        Ecosystem::Rpm => both!(rpm::parse, rpm::cmp),
-        Ecosystem::Apk => both!(apk::parse, apk::cmp),
-        Ecosystem::Pep440 => both!(pep440::parse, pep440::cmp),
-        Ecosystem::SemVer | Ecosystem::Cargo => both!(semver::parse_strict, semver::cmp),
-        Ecosystem::Npm => both!(semver::parse_npm, semver::cmp),
-        Ecosystem::Go => both!(semver::parse_go, semver::cmp),
-        Ecosystem::Maven => both!(maven::parse, maven::cmp),
-        Ecosystem::RubyGems => both!(rubygems::parse, rubygems::cmp),
-        Ecosystem::Composer => both!(composer::parse, composer::cmp),
-        Ecosystem::NuGet => both!(nuget::parse, nuget::cmp),
-    }
+    let va = Version::parse(eco, a)?;
+    let vb = Version::parse(eco, b)?;
+    Ok(va.cmp_same(&vb))
 }
 
 /// Checks that `v` is a well-formed version under `eco`'s rules.
 pub fn validate(eco: Ecosystem, v: &str) -> Result<(), VersionError> {
-    let r = match eco {
-        Ecosystem::Dpkg => dpkg::parse(v).map(drop),
-        Ecosystem::Rpm => rpm::parse(v).map(drop),
-        Ecosystem::Apk => apk::parse(v).map(drop),
-        Ecosystem::Pep440 => pep440::parse(v).map(drop),
-        Ecosystem::SemVer | Ecosystem::Cargo => semver::parse_strict(v).map(drop),
-        Ecosystem::Npm => semver::parse_npm(v).map(drop),
-        Ecosystem::Go => semver::parse_go(v).map(drop),
-        Ecosystem::Maven => maven::parse(v).map(drop),
-        Ecosystem::RubyGems => rubygems::parse(v).map(drop),
-        Ecosystem::Composer => composer::parse(v).map(drop),
-        Ecosystem::NuGet => nuget::parse(v).map(drop),
-    };
-    r.map_err(|reason| VersionError::new(eco, v, reason))
+    Version::parse(eco, v).map(drop)
+}
+
+/// A version parsed once under an ecosystem's rules, to be compared many times (the parse
+/// borrows the text and, except for Maven, RubyGems and Composer, allocates nothing).
+#[derive(Debug, Clone)]
+pub struct Version<'a> {
+    text: &'a str,
+    repr: Repr<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum Repr<'a> {
+    Dpkg(dpkg::Dpkg<'a>),
+    Rpm(rpm::Evr<'a>),
+    Apk(apk::Apk<'a>),
+    Pep440(pep440::Pep440<'a>),
+    Sem(Ecosystem, semver::Sem<'a>),
+    Maven(maven::Maven),
+    RubyGems(rubygems::Gem<'a>),
+    Composer(composer::Composer),
+    NuGet(nuget::NuGet<'a>),
+}
+
+impl<'a> Version<'a> {
+    /// Parses `text` under `eco`'s rules.
+    pub fn parse(eco: Ecosystem, text: &'a str) -> Result<Version<'a>, VersionError> {
+        let repr = match eco {
+            Ecosystem::Dpkg => dpkg::parse(text).map(Repr::Dpkg),
+            Ecosystem::Rpm => rpm::parse(text).map(Repr::Rpm),
+            Ecosystem::Apk => apk::parse(text).map(Repr::Apk),
+            Ecosystem::Pep440 => pep440::parse(text).map(Repr::Pep440),
+            Ecosystem::SemVer | Ecosystem::Cargo => {
+                semver::parse_strict(text).map(|v| Repr::Sem(eco, v))
+            }
+            Ecosystem::Npm => semver::parse_npm(text).map(|v| Repr::Sem(eco, v)),
+            Ecosystem::Go => semver::parse_go(text).map(|v| Repr::Sem(eco, v)),
+            Ecosystem::Maven => maven::parse(text).map(Repr::Maven),
+            Ecosystem::RubyGems => rubygems::parse(text).map(Repr::RubyGems),
+            Ecosystem::Composer => composer::parse(text).map(Repr::Composer),
+            Ecosystem::NuGet => nuget::parse(text).map(Repr::NuGet),
+        };
+        repr.map(|repr| Version { text, repr })
+            .map_err(|reason| VersionError::new(eco, text, reason))
+    }
+
+    /// The ecosystem whose rules parsed it.
+    pub fn ecosystem(&self) -> Ecosystem {
+        match &self.repr {
+            Repr::Dpkg(_) => Ecosystem::Dpkg,
+            Repr::Rpm(_) => Ecosystem::Rpm,
+            Repr::Apk(_) => Ecosystem::Apk,
+            Repr::Pep440(_) => Ecosystem::Pep440,
+            Repr::Sem(e, _) => *e,
+            Repr::Maven(_) => Ecosystem::Maven,
+            Repr::RubyGems(_) => Ecosystem::RubyGems,
+            Repr::Composer(_) => Ecosystem::Composer,
+            Repr::NuGet(_) => Ecosystem::NuGet,
+        }
+    }
+
+    /// The text it was parsed from.
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+
+    /// Orders two versions of the same ecosystem; `None` across ecosystems.
+    pub fn compare(&self, other: &Version<'_>) -> Option<Ordering> {
+        (self.ecosystem() == other.ecosystem()).then(|| self.cmp_same(other))
+    }
+
+    /// Orders two versions known to be of the same ecosystem.
+    fn cmp_same(&self, other: &Version<'_>) -> Ordering {
+        match (&self.repr, &other.repr) {
+            (Repr::Dpkg(a), Repr::Dpkg(b)) => dpkg::cmp(a, b),
+            (Repr::Rpm(a), Repr::Rpm(b)) => rpm::cmp(a, b),
+            (Repr::Apk(a), Repr::Apk(b)) => apk::cmp(a, b),
+            (Repr::Pep440(a), Repr::Pep440(b)) => pep440::cmp(a, b),
+            (Repr::Sem(_, a), Repr::Sem(_, b)) => semver::cmp(a, b),
+            (Repr::Maven(a), Repr::Maven(b)) => maven::cmp(a, b),
+            (Repr::RubyGems(a), Repr::RubyGems(b)) => rubygems::cmp(a, b),
+            (Repr::Composer(a), Repr::Composer(b)) => composer::cmp(a, b),
+            (Repr::NuGet(a), Repr::NuGet(b)) => nuget::cmp(a, b),
+            // Different ecosystems never reach here (see `compare`); any answer would be a guess.
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+impl PartialEq for Version<'_> {
+    /// Equal in the ecosystem's order (`1.0` and `1.0.0` under PEP 440), not as text.
+    fn eq(&self, other: &Self) -> bool {
+        self.compare(other) == Some(Ordering::Equal)
+    }
+}
+
+impl PartialOrd for Version<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.compare(other)
+    }
+}
+
+impl fmt::Display for Version<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text)
+    }
 }

@@ -70,29 +70,45 @@ enum Item {
     /// Digits without leading zeros ("0" for zero).
     Num(String),
     /// A qualifier; `empty` remembers whether its text was empty (the only null string).
-    Str { q: Qual, empty: bool },
+    Str {
+        q: Qual,
+        empty: bool,
+    },
     /// A qualifier directly followed by a number.
-    Comb { q: Qual, n: String },
+    Comb {
+        q: Qual,
+        n: String,
+    },
     List(Vec<Item>),
 }
 
 fn num(d: &str) -> Item {
     let t = d.trim_start_matches('0');
-    Item::Num(if t.is_empty() { "0".to_owned() } else { t.to_owned() })
+    Item::Num(if t.is_empty() {
+        "0".to_owned()
+    } else {
+        t.to_owned()
+    })
 }
 
 fn string_item(s: &str, followed_by_digit: bool) -> Item {
-    Item::Str { q: Qual::new(s, followed_by_digit), empty: s.is_empty() }
+    Item::Str {
+        q: Qual::new(s, followed_by_digit),
+        empty: s.is_empty(),
+    }
 }
 
 fn parse_item(comb: bool, digit: bool, buf: &str) -> Item {
     if comb {
         let v: String = buf.chars().filter(|&c| c != '-').collect();
         let idx = v.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
-        Item::Comb { q: Qual::new(&v[..idx], true), n: match num(&v[idx..]) {
-            Item::Num(n) => n,
-            _ => unreachable!(),
-        } }
+        Item::Comb {
+            q: Qual::new(&v[..idx], true),
+            n: match num(&v[idx..]) {
+                Item::Num(n) => n,
+                _ => unreachable!(),
+            },
+        }
     } else if digit {
         num(buf)
     } else {
@@ -161,9 +177,9 @@ impl Item {
                 Equal => Greater,
                 r => r,
             },
-            (Item::Comb { q: a, n: x }, Item::Comb { q: b, n: y }) => {
-                a.cmp(b).then_with(|| cmp_digits(x.as_bytes(), y.as_bytes()))
-            }
+            (Item::Comb { q: a, n: x }, Item::Comb { q: b, n: y }) => a
+                .cmp(b)
+                .then_with(|| cmp_digits(x.as_bytes(), y.as_bytes())),
             (Item::Comb { .. }, Item::List(_)) => other.cmp(self).reverse(),
 
             (Item::List(_), Item::Num(_)) => Less,
@@ -201,7 +217,11 @@ fn cmp_lists(l: &[Item], m: &[Item]) -> Ordering {
 }
 
 fn num_cmp_null(n: &str) -> Ordering {
-    if n == "0" { Ordering::Equal } else { Ordering::Greater }
+    if n == "0" {
+        Ordering::Equal
+    } else {
+        Ordering::Greater
+    }
 }
 
 /// `ListItem.normalize`: drops null items that end the list or precede a qualifier (directly
@@ -216,17 +236,20 @@ fn normalize(list: &mut Vec<Item>) {
         let remove = match list.get(i + 1) {
             None => true,
             Some(Item::Str { .. }) => true,
-            Some(Item::List(next)) => matches!(next.first(), Some(Item::Comb { .. } | Item::Str { .. })),
+            Some(Item::List(next)) => {
+                matches!(next.first(), Some(Item::Comb { .. } | Item::Str { .. }))
+            }
             Some(_) => false,
         };
         if remove {
             list.remove(i);
         }
     }
-    if list.len() == 1 && list[0].is_list() {
-        if let Some(Item::List(inner)) = list.pop() {
-            *list = inner;
-        }
+    if list.len() == 1
+        && list[0].is_list()
+        && let Some(Item::List(inner)) = list.pop()
+    {
+        *list = inner;
     }
 }
 
@@ -260,7 +283,11 @@ pub(crate) fn parse(input: &str) -> Result<Maven, &'static str> {
     for i in 0..n {
         let c = chars[i].1;
         if c == '.' {
-            let item = if i == start { Item::Num("0".to_owned()) } else { parse_item(is_comb, is_digit, text(start, i)) };
+            let item = if i == start {
+                Item::Num("0".to_owned())
+            } else {
+                parse_item(is_comb, is_digit, text(start, i))
+            };
             cur!().push(item);
             is_comb = false;
             start = i + 1;

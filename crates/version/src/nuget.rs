@@ -28,7 +28,10 @@ pub(crate) fn parse(s: &str) -> Result<NuGet<'_>, &'static str> {
     }
     // Sections as NuGet splits them: the first '-' or '+' ends the numbers, then the first
     // '+' ends the labels.
-    let cut = b.iter().position(|&c| c == b'-' || c == b'+').unwrap_or(b.len());
+    let cut = b
+        .iter()
+        .position(|&c| c == b'-' || c == b'+')
+        .unwrap_or(b.len());
     let (nums, rest) = b.split_at(cut);
     let (labels, meta) = match rest.first() {
         Some(b'-') => {
@@ -42,8 +45,7 @@ pub(crate) fn parse(s: &str) -> Result<NuGet<'_>, &'static str> {
         None => (None, None),
     };
     let mut numbers = [0u32; 4];
-    let mut count = 0;
-    for part in nums.split(|&c| c == b'.') {
+    for (count, part) in nums.split(|&c| c == b'.').enumerate() {
         if count == 4 {
             return Err("at most four version numbers");
         }
@@ -58,14 +60,15 @@ pub(crate) fn parse(s: &str) -> Result<NuGet<'_>, &'static str> {
             }
         }
         numbers[count] = v as u32;
-        count += 1;
     }
     let labels = match labels {
         None => &b[b.len()..],
         Some(l) => {
             for part in l.split(|&c| c == b'.') {
                 if part.is_empty() || !part.iter().all(|&c| label_char(c)) {
-                    return Err("release labels must be dot-separated non-empty [0-9A-Za-z-] identifiers");
+                    return Err(
+                        "release labels must be dot-separated non-empty [0-9A-Za-z-] identifiers",
+                    );
                 }
                 if part.len() > 1 && part[0] == b'0' && part.iter().all(u8::is_ascii_digit) {
                     return Err("numeric release labels must not have leading zeros");
@@ -74,10 +77,11 @@ pub(crate) fn parse(s: &str) -> Result<NuGet<'_>, &'static str> {
             l
         }
     };
-    if let Some(m) = meta {
-        if m.split(|&c| c == b'.').any(|p| p.is_empty() || !p.iter().all(|&c| label_char(c))) {
-            return Err("metadata must be dot-separated non-empty [0-9A-Za-z-] identifiers");
-        }
+    if let Some(m) = meta
+        && m.split(|&c| c == b'.')
+            .any(|p| p.is_empty() || !p.iter().all(|&c| label_char(c)))
+    {
+        return Err("metadata must be dot-separated non-empty [0-9A-Za-z-] identifiers");
     }
     Ok(NuGet { numbers, labels })
 }
@@ -99,7 +103,9 @@ fn as_int(label: &[u8]) -> Option<i64> {
         }
     }
     let v = if neg { -v } else { v };
-    (i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&v).then_some(v)
+    (i64::from(i32::MIN)..=i64::from(i32::MAX))
+        .contains(&v)
+        .then_some(v)
 }
 
 fn cmp_label(a: &[u8], b: &[u8]) -> Ordering {
@@ -107,31 +113,36 @@ fn cmp_label(a: &[u8], b: &[u8]) -> Ordering {
         (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
-        (None, None) => a.iter().map(u8::to_ascii_uppercase).cmp(b.iter().map(u8::to_ascii_uppercase)),
+        (None, None) => a
+            .iter()
+            .map(u8::to_ascii_uppercase)
+            .cmp(b.iter().map(u8::to_ascii_uppercase)),
     }
 }
 
 pub(crate) fn cmp(a: &NuGet<'_>, b: &NuGet<'_>) -> Ordering {
-    a.numbers.cmp(&b.numbers).then_with(|| match (a.labels.is_empty(), b.labels.is_empty()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        (false, false) => {
-            let mut ia = a.labels.split(|&c| c == b'.');
-            let mut ib = b.labels.split(|&c| c == b'.');
-            loop {
-                match (ia.next(), ib.next()) {
-                    (None, None) => return Ordering::Equal,
-                    (None, Some(_)) => return Ordering::Less,
-                    (Some(_), None) => return Ordering::Greater,
-                    (Some(x), Some(y)) => {
-                        let o = cmp_label(x, y);
-                        if o != Ordering::Equal {
-                            return o;
+    a.numbers
+        .cmp(&b.numbers)
+        .then_with(|| match (a.labels.is_empty(), b.labels.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => {
+                let mut ia = a.labels.split(|&c| c == b'.');
+                let mut ib = b.labels.split(|&c| c == b'.');
+                loop {
+                    match (ia.next(), ib.next()) {
+                        (None, None) => return Ordering::Equal,
+                        (None, Some(_)) => return Ordering::Less,
+                        (Some(_), None) => return Ordering::Greater,
+                        (Some(x), Some(y)) => {
+                            let o = cmp_label(x, y);
+                            if o != Ordering::Equal {
+                                return o;
+                            }
                         }
                     }
                 }
             }
-        }
-    })
+        })
 }

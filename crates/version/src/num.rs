@@ -34,7 +34,10 @@ mod tests {
     #[test]
     fn digits() {
         assert_eq!(cmp_digits(b"0010", b"10"), Ordering::Equal);
-        assert_eq!(cmp_digits(b"99999999999999999999999", b"100000000000000000000000"), Ordering::Less);
+        assert_eq!(
+            cmp_digits(b"99999999999999999999999", b"100000000000000000000000"),
+            Ordering::Less
+        );
         assert_eq!(cmp_digits(b"", b"0"), Ordering::Equal);
         assert_eq!(cmp_digits(b"2", b"10"), Ordering::Less);
     }

@@ -12,7 +12,7 @@
 //!   semver-based ecosystem's comparator already implements SemVer 2.0.0 precedence, and for
 //!   the others the spec leaves the ecosystem's order as the only meaningful one.
 
-use crate::{Ecosystem, VersionError, compare, validate};
+use crate::{Ecosystem, Version, VersionError};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -124,19 +124,39 @@ fn is_unbounded_limit(e: &Event) -> bool {
 /// sorted per the OSV spec's evaluation algorithm). GIT ranges are ignored with a note.
 ///
 /// Errors when `version` or any event version of an evaluable range is malformed for `eco`.
-/// Entries of `versions` are compared as exact strings first, then by the ecosystem's order
-/// (so `1.0` in the list matches `1.0.0` under SemVer-unaware ecosystems that equate them);
-/// malformed list entries are skipped, since the list is informational.
-pub fn evaluate(eco: Ecosystem, version: &str, ranges: &[Range], versions: &[String]) -> Result<Verdict, VersionError> {
-    validate(eco, version)?;
+/// Entries of `versions` match as exact strings or as equal versions in the ecosystem's
+/// order (`1.3` and `1.3.0` under PEP 440); malformed entries of that informational list
+/// are skipped.
+pub fn evaluate(
+    eco: Ecosystem,
+    version: &str,
+    ranges: &[Range],
+    versions: &[String],
+) -> Result<Verdict, VersionError> {
+    let v = Version::parse(eco, version)?;
+    evaluate_version(&v, ranges, versions)
+}
 
-    if let Some(hit) = versions.iter().find(|v| v.as_str() == version) {
-        return Ok(Verdict::Affected { rule: format!("{hit} is listed in the affected versions") });
+/// [`evaluate`] for a version parsed once (the matcher's path: one installed version against
+/// many records).
+pub fn evaluate_version(
+    version: &Version<'_>,
+    ranges: &[Range],
+    versions: &[String],
+) -> Result<Verdict, VersionError> {
+    let eco = version.ecosystem();
+    let text = version.as_str();
+    if let Some(hit) = versions.iter().find(|v| v.as_str() == text) {
+        return Ok(Verdict::Affected {
+            rule: format!("{hit} is listed in the affected versions"),
+        });
     }
     for v in versions {
-        if compare(eco, version, v) == Ok(Ordering::Equal) {
+        if let Ok(listed) = Version::parse(eco, v)
+            && listed.compare(version) == Some(Ordering::Equal)
+        {
             return Ok(Verdict::Affected {
-                rule: format!("{version} equals {v}, listed in the affected versions"),
+                rule: format!("{text} equals {v}, listed in the affected versions"),
             });
         }
     }
@@ -149,9 +169,15 @@ pub fn evaluate(eco: Ecosystem, version: &str, ranges: &[Range], versions: &[Str
             continue;
         }
         evaluable = true;
-        if let Some(rule) = evaluate_range(eco, version, range)? {
-            let which = if ranges.len() > 1 { format!(" #{}", index + 1) } else { String::new() };
-            return Ok(Verdict::Affected { rule: format!("{} range{which}: {rule}", range.kind.as_osv()) });
+        if let Some(rule) = evaluate_range(version, range)? {
+            let which = if ranges.len() > 1 {
+                format!(" #{}", index + 1)
+            } else {
+                String::new()
+            };
+            return Ok(Verdict::Affected {
+                rule: format!("{} range{which}: {rule}", range.kind.as_osv()),
+            });
         }
     }
 
@@ -159,57 +185,81 @@ pub fn evaluate(eco: Ecosystem, version: &str, ranges: &[Range], versions: &[Str
         Ok(Verdict::NotAffected)
     } else if git > 0 {
         Ok(Verdict::Unknown {
-            note: format!("only GIT ranges ({git}), which cannot be evaluated against a package version"),
+            note: format!(
+                "only GIT ranges ({git}), which cannot be evaluated against a package version"
+            ),
         })
     } else {
-        Ok(Verdict::Unknown { note: "no ranges and no affected versions to evaluate".to_owned() })
+        Ok(Verdict::Unknown {
+            note: "no ranges and no affected versions to evaluate".to_owned(),
+        })
     }
 }
 
+/// One parsed event: `None` for `introduced: "0"` and `limit: "*"`.
+struct Parsed<'e> {
+    event: &'e Event,
+    at: Option<Version<'e>>,
+}
+
 /// Evaluates one SEMVER/ECOSYSTEM range; `Some(rule)` when `version` is inside it.
-fn evaluate_range(eco: Ecosystem, version: &str, range: &Range) -> Result<Option<String>, VersionError> {
-    // Validate every event first so a malformed record fails whatever the version.
+fn evaluate_range(version: &Version<'_>, range: &Range) -> Result<Option<String>, VersionError> {
+    let eco = version.ecosystem();
+    // Parse every event first, so a malformed record fails whatever the version.
+    let mut events = Vec::with_capacity(range.events.len());
     for e in &range.events {
-        if !is_zero_introduced(e) && !is_unbounded_limit(e) {
-            validate(eco, e.version())?;
-        }
+        let at = if is_zero_introduced(e) || is_unbounded_limit(e) {
+            None
+        } else {
+            Some(Version::parse(eco, e.version())?)
+        };
+        events.push(Parsed { event: e, at });
     }
-    let cmp = |a: &str, b: &str| compare(eco, a, b).unwrap_or(Ordering::Equal);
+    let cmp_to = |at: &Option<Version<'_>>| at.as_ref().and_then(|a| version.compare(a));
 
     // Limits: the version must be below at least one of them.
-    let limits: Vec<&Event> = range.events.iter().filter(|e| matches!(e, Event::Limit(_))).collect();
+    let limits: Vec<&Parsed<'_>> = events
+        .iter()
+        .filter(|p| matches!(p.event, Event::Limit(_)))
+        .collect();
     if !limits.is_empty()
-        && !limits.iter().any(|l| is_unbounded_limit(l) || cmp(version, l.version()) == Ordering::Less)
+        && !limits
+            .iter()
+            .any(|l| l.at.is_none() || cmp_to(&l.at) == Some(Ordering::Less))
     {
         return Ok(None);
     }
 
-    let mut sorted: Vec<&Event> = range.events.iter().filter(|e| !matches!(e, Event::Limit(_))).collect();
+    let mut sorted: Vec<&Parsed<'_>> = events
+        .iter()
+        .filter(|p| !matches!(p.event, Event::Limit(_)))
+        .collect();
     sorted.sort_by(|a, b| {
-        let by_version = match (is_zero_introduced(a), is_zero_introduced(b)) {
-            (true, true) => Ordering::Equal,
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-            (false, false) => cmp(a.version(), b.version()),
+        let by_version = match (&a.at, &b.at) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(x), Some(y)) => x.compare(y).unwrap_or(Ordering::Equal),
         };
-        by_version.then_with(|| a.tie_rank().cmp(&b.tie_rank()))
+        by_version.then_with(|| a.event.tie_rank().cmp(&b.event.tie_rank()))
     });
 
     let mut affected_by: Option<usize> = None;
-    for (i, e) in sorted.iter().enumerate() {
-        match e {
-            Event::Introduced(v) => {
-                if is_zero_introduced(e) || cmp(version, v) != Ordering::Less {
+    for (i, p) in sorted.iter().enumerate() {
+        let c = cmp_to(&p.at);
+        match p.event {
+            Event::Introduced(_) => {
+                if p.at.is_none() || c != Some(Ordering::Less) {
                     affected_by = Some(i);
                 }
             }
-            Event::Fixed(v) => {
-                if cmp(version, v) != Ordering::Less {
+            Event::Fixed(_) => {
+                if c != Some(Ordering::Less) {
                     affected_by = None;
                 }
             }
-            Event::LastAffected(v) => {
-                if cmp(version, v) == Ordering::Greater {
+            Event::LastAffected(_) => {
+                if c == Some(Ordering::Greater) {
                     affected_by = None;
                 }
             }
@@ -218,18 +268,27 @@ fn evaluate_range(eco: Ecosystem, version: &str, range: &Range) -> Result<Option
     }
 
     Ok(affected_by.map(|i| {
-        let start = sorted[i];
-        let end = sorted[i + 1..].iter().find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)));
-        let mut rule = format!("{version} is at or after {start}");
-        if let Some(end) = end {
-            match end {
-                Event::Fixed(v) => rule.push_str(&format!(" and before fixed {v}")),
-                _ => rule.push_str(&format!(" and at or before {end}")),
-            }
+        let text = version.as_str();
+        let start = sorted[i].event;
+        let end = sorted[i + 1..]
+            .iter()
+            .map(|p| p.event)
+            .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)));
+        let mut rule = if is_zero_introduced(start) {
+            format!("{text} is in a range introduced from the start")
         } else {
-            rule.push_str(" with no fix after it");
+            format!("{text} is at or after {start}")
+        };
+        match end {
+            Some(Event::Fixed(v)) => rule.push_str(&format!(" and before fixed {v}")),
+            Some(e) => rule.push_str(&format!(" and at or before {e}")),
+            None => rule.push_str(" with no fix after it"),
         }
-        let bounded: Vec<String> = limits.iter().filter(|l| !is_unbounded_limit(l)).map(|l| l.to_string()).collect();
+        let bounded: Vec<String> = limits
+            .iter()
+            .filter(|l| l.at.is_some())
+            .map(|l| l.event.to_string())
+            .collect();
         if !bounded.is_empty() {
             rule.push_str(&format!(" (below {})", bounded.join(", ")));
         }

@@ -44,7 +44,10 @@ pub(crate) struct Pep440<'a> {
 /// Python's `str.isspace`, which `\s` follows.
 fn py_space(c: char) -> bool {
     matches!(c, '\t'..='\r' | '\u{1c}'..='\u{1f}' | ' ' | '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}')
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+        )
 }
 
 /// The length of the character at `s[i..]` if it matches the ASCII lowercase letter `l` under
@@ -96,14 +99,20 @@ fn is_sep(c: Option<&u8>) -> bool {
 }
 
 fn digits_at(s: &[u8], i: usize) -> usize {
-    s[i.min(s.len())..].iter().take_while(|c| c.is_ascii_digit()).count()
+    s[i.min(s.len())..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count()
 }
 
 /// `[-_.]? LABEL [-_.]? N?` at `i`, with the labels tried in the regular expression's order.
 /// Returns (index of the matched label, number digits, end).
 fn labelled<'a>(s: &'a [u8], i: usize, labels: &[&str]) -> Option<(usize, &'a [u8], usize)> {
     let start = if is_sep(s.get(i)) { i + 1 } else { i };
-    let (which, mut j) = labels.iter().enumerate().find_map(|(k, w)| word_at(s, start, w).map(|e| (k, e)))?;
+    let (which, mut j) = labels
+        .iter()
+        .enumerate()
+        .find_map(|(k, w)| word_at(s, start, w).map(|e| (k, e)))?;
     if is_sep(s.get(j)) {
         j += 1;
     }
@@ -141,7 +150,11 @@ pub(crate) fn parse(input: &str) -> Result<Pep440<'_>, &'static str> {
     let release = &s[rel_start..i];
     // Pre-release.
     let mut pre = Pre::None;
-    if let Some((k, n, end)) = labelled(s, i, &["alpha", "a", "beta", "b", "preview", "pre", "c", "rc"]) {
+    if let Some((k, n, end)) = labelled(
+        s,
+        i,
+        &["alpha", "a", "beta", "b", "preview", "pre", "c", "rc"],
+    ) {
         // packaging keeps the lowercased label as a string key after mapping alpha→a,
         // beta→b and c/pre/preview→rc; only a Unicode spelling of "preview" escapes the
         // mapping ("previ̇ew" from İ, "prevıew" from ı) and sorts between b and rc.
@@ -201,7 +214,14 @@ pub(crate) fn parse(input: &str) -> Result<Pep440<'_>, &'static str> {
     if pre == Pre::None && post.is_none() && dev.is_some() {
         pre = Pre::DevOfFinal;
     }
-    Ok(Pep440 { epoch, release, pre, post, dev, local })
+    Ok(Pep440 {
+        epoch,
+        release,
+        pre,
+        post,
+        dev,
+        local,
+    })
 }
 
 fn cmp_release(a: &[u8], b: &[u8]) -> Ordering {
@@ -232,14 +252,17 @@ fn cmp_pre(a: Pre<'_>, b: Pre<'_>) -> Ordering {
 /// The code points of a local segment as Python's `str.lower()` makes them.
 fn lowered(seg: &[u8]) -> impl Iterator<Item = u32> + '_ {
     // Segments hold only ASCII alphanumerics and ſ İ ı K (see `local_char_at`).
-    std::str::from_utf8(seg).unwrap_or("").chars().flat_map(|c| {
-        let (x, y) = match c {
-            'İ' => (0x69, Some(0x307)),
-            'K' => (0x6b, None),
-            c => (u32::from(c.to_ascii_lowercase()), None),
-        };
-        std::iter::once(x).chain(y)
-    })
+    std::str::from_utf8(seg)
+        .unwrap_or("")
+        .chars()
+        .flat_map(|c| {
+            let (x, y) = match c {
+                'İ' => (0x69, Some(0x307)),
+                'K' => (0x6b, None),
+                c => (u32::from(c.to_ascii_lowercase()), None),
+            };
+            std::iter::once(x).chain(y)
+        })
 }
 
 fn cmp_local(a: Option<&[u8]>, b: Option<&[u8]>) -> Ordering {

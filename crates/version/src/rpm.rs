@@ -54,7 +54,11 @@ pub(crate) fn parse(s: &str) -> Result<Evr<'_>, &'static str> {
             return Err("release may only hold ASCII letters, digits and . _ + ~ ^");
         }
     }
-    Ok(Evr { epoch, version, release })
+    Ok(Evr {
+        epoch,
+        version,
+        release,
+    })
 }
 
 pub(crate) fn cmp(a: &Evr<'_>, b: &Evr<'_>) -> Ordering {
@@ -113,14 +117,28 @@ pub(crate) fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
         }
         let (Some(ca), Some(_)) = (ca, cb) else { break };
         let isnum = ca.is_ascii_digit();
-        let class = |c: &u8| if isnum { c.is_ascii_digit() } else { c.is_ascii_alphabetic() };
+        let class = |c: &u8| {
+            if isnum {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_alphabetic()
+            }
+        };
         let ea = i + a[i..].iter().take_while(|c| class(c)).count();
         let eb = j + b[j..].iter().take_while(|c| class(c)).count();
         if eb == j {
             // Segments of different types: numeric is newer than alphabetic.
-            return if isnum { Ordering::Greater } else { Ordering::Less };
+            return if isnum {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
         }
-        let o = if isnum { cmp_digits(&a[i..ea], &b[j..eb]) } else { a[i..ea].cmp(&b[j..eb]) };
+        let o = if isnum {
+            cmp_digits(&a[i..ea], &b[j..eb])
+        } else {
+            a[i..ea].cmp(&b[j..eb])
+        };
         if o != Ordering::Equal {
             return o;
         }

@@ -62,7 +62,10 @@ fn well_formed(b: &[u8]) -> bool {
     }
     i += 1;
     loop {
-        let m = b[i..].iter().take_while(|&&c| alnum(c) || c == b'-').count();
+        let m = b[i..]
+            .iter()
+            .take_while(|&&c| alnum(c) || c == b'-')
+            .count();
         if m == 0 {
             return false;
         }
@@ -101,7 +104,10 @@ pub(crate) fn parse(s: &str) -> Result<Gem<'_>, &'static str> {
             raw.push(Seg::Num(&d[z..]));
             i += n;
         } else if c.is_ascii_alphabetic() {
-            let n = b[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            let n = b[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
             raw.push(Seg::Str(&b[i..i + n]));
             i += n;
         } else {
@@ -109,8 +115,15 @@ pub(crate) fn parse(s: &str) -> Result<Gem<'_>, &'static str> {
         }
     }
     // Canonical: drop trailing zeros of the numeric prefix and of the rest, separately.
-    let split = raw.iter().position(|s| matches!(s, Seg::Str(_))).unwrap_or(raw.len());
-    let trim = |part: &[Seg<'_>]| part.iter().rposition(|s| *s != ZERO && !matches!(s, Seg::Num(d) if is_zero(d))).map_or(0, |p| p + 1);
+    let split = raw
+        .iter()
+        .position(|s| matches!(s, Seg::Str(_)))
+        .unwrap_or(raw.len());
+    let trim = |part: &[Seg<'_>]| {
+        part.iter()
+            .rposition(|s| *s != ZERO && !matches!(s, Seg::Num(d) if is_zero(d)))
+            .map_or(0, |p| p + 1)
+    };
     let head = trim(&raw[..split]);
     let tail = trim(&raw[split..]);
     let mut segs = Vec::with_capacity(head + tail);

@@ -29,17 +29,20 @@ pub(crate) fn parse_core(s: &[u8]) -> Result<Sem<'_>, &'static str> {
         Some(p) => (&s[..p], Some(&s[p + 1..])),
         None => (s, None),
     };
-    if let Some(build) = build {
-        if build.split(|&c| c == b'.').any(|id| id.is_empty() || !id.iter().all(|&c| ident_char(c))) {
-            return Err("build metadata must be dot-separated non-empty [0-9A-Za-z-] identifiers");
-        }
+    if let Some(build) = build
+        && build
+            .split(|&c| c == b'.')
+            .any(|id| id.is_empty() || !id.iter().all(|&c| ident_char(c)))
+    {
+        return Err("build metadata must be dot-separated non-empty [0-9A-Za-z-] identifiers");
     }
     let (core, pre) = match rest.iter().position(|&c| c == b'-') {
         Some(p) => (&rest[..p], Some(&rest[p + 1..])),
         None => (rest, None),
     };
     let mut parts = core.split(|&c| c == b'.');
-    let (Some(major), Some(minor), Some(patch), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(major), Some(minor), Some(patch), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err("expected MAJOR.MINOR.PATCH");
     };
@@ -53,7 +56,9 @@ pub(crate) fn parse_core(s: &[u8]) -> Result<Sem<'_>, &'static str> {
         Some(pre) => {
             for id in pre.split(|&c| c == b'.') {
                 if id.is_empty() || !id.iter().all(|&c| ident_char(c)) {
-                    return Err("pre-release must be dot-separated non-empty [0-9A-Za-z-] identifiers");
+                    return Err(
+                        "pre-release must be dot-separated non-empty [0-9A-Za-z-] identifiers",
+                    );
                 }
                 if all_digits(id) && !numeric_ok(id) {
                     return Err("numeric pre-release identifiers must not have leading zeros");
@@ -62,7 +67,12 @@ pub(crate) fn parse_core(s: &[u8]) -> Result<Sem<'_>, &'static str> {
             pre
         }
     };
-    Ok(Sem { major, minor, patch, pre })
+    Ok(Sem {
+        major,
+        minor,
+        patch,
+        pre,
+    })
 }
 
 /// Strict SemVer 2.0.0 (also crates.io): no prefix, no spaces.
@@ -102,10 +112,20 @@ pub(crate) fn parse_go(s: &str) -> Result<Sem<'_>, &'static str> {
         let major = parts.next().unwrap_or_default();
         match (parts.next(), parts.next()) {
             (None, _) if numeric_ok(major) => {
-                return Ok(Sem { major, minor: b"0", patch: b"0", pre: b"" });
+                return Ok(Sem {
+                    major,
+                    minor: b"0",
+                    patch: b"0",
+                    pre: b"",
+                });
             }
             (Some(minor), None) if numeric_ok(major) && numeric_ok(minor) => {
-                return Ok(Sem { major, minor, patch: b"0", pre: b"" });
+                return Ok(Sem {
+                    major,
+                    minor,
+                    patch: b"0",
+                    pre: b"",
+                });
             }
             _ => {}
         }
@@ -142,9 +162,10 @@ pub(crate) fn cmp_pre(a: &[u8], b: &[u8], ignore_case: bool) -> Ordering {
                     (true, true) => cmp_digits(x, y),
                     (true, false) => Ordering::Less,
                     (false, true) => Ordering::Greater,
-                    (false, false) if ignore_case => {
-                        x.iter().map(u8::to_ascii_lowercase).cmp(y.iter().map(u8::to_ascii_lowercase))
-                    }
+                    (false, false) if ignore_case => x
+                        .iter()
+                        .map(u8::to_ascii_lowercase)
+                        .cmp(y.iter().map(u8::to_ascii_lowercase)),
                     (false, false) => x.cmp(y),
                 };
                 if o != Ordering::Equal {

@@ -28,17 +28,21 @@ fn python() -> String {
 fn generate<S: Strategy>(strategy: S, n: usize, seed: u8) -> Vec<S::Value> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    (0..n).map(|_| strategy.new_tree(&mut runner).expect("strategy").current()).collect()
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).expect("strategy").current())
+        .collect()
 }
 
 /// Runs the reference tool on `pairs`; one answer per pair: "-1", "0", "1" or "E[a][b]".
 fn reference(tool: &str, pairs: &[(String, String)]) -> Vec<String> {
     let mut text = String::new();
     for (a, b) in pairs {
-        let hex = |s: &str| s.bytes().fold(String::from("x"), |mut h, b| {
-            let _ = write!(h, "{b:02x}");
-            h
-        });
+        let hex = |s: &str| {
+            s.bytes().fold(String::from("x"), |mut h, b| {
+                let _ = write!(h, "{b:02x}");
+                h
+            })
+        };
         let _ = writeln!(text, "{} {}", hex(a), hex(b));
     }
     let file = tempfile::NamedTempFile::new().expect("temp file");
@@ -61,16 +65,19 @@ fn reference(tool: &str, pairs: &[(String, String)]) -> Vec<String> {
             c
         }
     };
-    let out = cmd
-        .arg(file.path())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the reference for {tool} (run scripts/test-deps.sh): {e}"));
+    let out = cmd.arg(file.path()).output().unwrap_or_else(|e| {
+        panic!("cannot run the reference for {tool} (run scripts/test-deps.sh): {e}")
+    });
     assert!(
         out.status.success(),
         "reference tool {tool} failed (run scripts/test-deps.sh):\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<String> = String::from_utf8(out.stdout).expect("utf-8").lines().map(str::to_owned).collect();
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(lines.len(), pairs.len(), "one answer per pair from {tool}");
     lines
 }
@@ -79,7 +86,11 @@ fn reference(tool: &str, pairs: &[(String, String)]) -> Vec<String> {
 fn ours(eco: Ecosystem, a: &str, b: &str) -> String {
     let (va, vb) = (validate(eco, a).is_ok(), validate(eco, b).is_ok());
     if !va || !vb {
-        return format!("E{}{}", if va { "" } else { "a" }, if vb { "" } else { "b" });
+        return format!(
+            "E{}{}",
+            if va { "" } else { "a" },
+            if vb { "" } else { "b" }
+        );
     }
     match compare(eco, a, b).expect("both valid") {
         std::cmp::Ordering::Less => "-1".to_owned(),
@@ -105,15 +116,32 @@ fn check(eco: Ecosystem, tool: &str, pairs: &[(String, String)]) -> (usize, usiz
             bad.push(format!("{a:?} vs {b:?}: {tool} says {w}, we say {got}"));
         }
     }
-    assert!(bad.is_empty(), "{} disagreements with {tool} out of {}:\n{}", bad.len(), pairs.len(), bad.join("\n"));
-    eprintln!("{tool}: {} pairs agree ({equal} equal, {invalid} with an invalid side)", pairs.len());
+    assert!(
+        bad.is_empty(),
+        "{} disagreements with {tool} out of {}:\n{}",
+        bad.len(),
+        pairs.len(),
+        bad.join("\n")
+    );
+    eprintln!(
+        "{tool}: {} pairs agree ({equal} equal, {invalid} with an invalid side)",
+        pairs.len()
+    );
     (equal, invalid)
 }
 
 /// Near-miss strings (a plausible start, then up to four tokens of soup), each paired with
 /// the valid version "1" so that the answer speaks about the near miss alone.
-fn near_misses(starts: &'static [&'static str], soup: &'static [&'static str], n: usize, seed: u8) -> Vec<(String, String)> {
-    generate((select(starts), tokens(soup, 0..5)), n, seed).into_iter().map(|(a, b)| (format!("{a}{b}"), "1".to_owned())).collect()
+fn near_misses(
+    starts: &'static [&'static str],
+    soup: &'static [&'static str],
+    n: usize,
+    seed: u8,
+) -> Vec<(String, String)> {
+    generate((select(starts), tokens(soup, 0..5)), n, seed)
+        .into_iter()
+        .map(|(a, b)| (format!("{a}{b}"), "1".to_owned()))
+        .collect()
 }
 
 /// Two versions from the same parts generator: b takes each part from a or from a second
@@ -123,19 +151,34 @@ fn mixed<T: Clone + std::fmt::Debug>(
     render: fn(&[T]) -> String,
 ) -> impl Strategy<Value = (String, String)> {
     (parts.clone(), parts, any::<u16>()).prop_map(move |(a, b, mask)| {
-        let mixed: Vec<T> =
-            b.iter().enumerate().map(|(i, x)| if mask & (1 << (i % 16)) != 0 { a[i].clone() } else { x.clone() }).collect();
+        let mixed: Vec<T> = b
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if mask & (1 << (i % 16)) != 0 {
+                    a[i].clone()
+                } else {
+                    x.clone()
+                }
+            })
+            .collect();
         (render(&a), render(&mixed))
     })
 }
 
-fn tokens(pool: &'static [&'static str], len: std::ops::Range<usize>) -> impl Strategy<Value = String> + Clone {
+fn tokens(
+    pool: &'static [&'static str],
+    len: std::ops::Range<usize>,
+) -> impl Strategy<Value = String> + Clone {
     prop::collection::vec(select(pool), len).prop_map(|v| v.concat())
 }
 
 // ---------------------------------------------------------------- dpkg
 
-const DPKG_UP: &[&str] = &["0", "1", "2", "10", "01", "00", "a", "b", "z", "A", "Z", "rc", "~", "~~", "+", ".", "..", "~a", ".0", "dfsg"];
+const DPKG_UP: &[&str] = &[
+    "0", "1", "2", "10", "01", "00", "a", "b", "z", "A", "Z", "rc", "~", "~~", "+", ".", "..",
+    "~a", ".0", "dfsg",
+];
 
 /// [epoch, upstream head digit, upstream rest, revision] (empty strings when absent).
 fn dpkg_parts() -> impl Strategy<Value = Vec<String>> + Clone {
@@ -144,9 +187,19 @@ fn dpkg_parts() -> impl Strategy<Value = Vec<String>> + Clone {
         select(&["0", "1", "2", "10", "00"][..]),
         tokens(DPKG_UP, 0..6),
         select(&["", ":", "-", "-1", ":1"][..]),
-        prop_oneof![Just(String::new()), tokens(&["0", "1", "2", "10", "a", "b", "Z", ".", "+", "~", "~~", "deb12u1", "ubuntu"], 1..5)],
+        prop_oneof![
+            Just(String::new()),
+            tokens(
+                &[
+                    "0", "1", "2", "10", "a", "b", "Z", ".", "+", "~", "~~", "deb12u1", "ubuntu"
+                ],
+                1..5
+            )
+        ],
     )
-        .prop_map(|(e, head, rest, extra, rev)| vec![e.to_owned(), head.to_owned(), rest, extra.to_owned(), rev])
+        .prop_map(|(e, head, rest, extra, rev)| {
+            vec![e.to_owned(), head.to_owned(), rest, extra.to_owned(), rev]
+        })
 }
 
 fn dpkg_render(p: &[String]) -> String {
@@ -164,7 +217,14 @@ fn dpkg_render(p: &[String]) -> String {
 }
 
 fn edge_pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().flat_map(|(a, b)| [(a.to_string(), b.to_string()), (b.to_string(), a.to_string())]).collect()
+    list.iter()
+        .flat_map(|(a, b)| {
+            [
+                (a.to_string(), b.to_string()),
+                (b.to_string(), a.to_string()),
+            ]
+        })
+        .collect()
 }
 
 #[test]
@@ -200,9 +260,24 @@ fn dpkg_agrees_with_apt_pkg_and_dpkg() {
 /// `--compare-versions`, also rejects what dpkg only warns about).
 #[test]
 fn dpkg_validity_agrees_with_dpkg() {
-    const SOUP: &[&str] = &["1", "0", ":", "-", ".", "+", "~", "a", "Z", "_", " ", "\t", "+1", "-0", "é", "", "1:", "-1"];
-    let mut pairs = near_misses(&["1", "0", "1:1", "+1:2", "-0:1", " 1.0", "a", ":1", "1.0-1"], SOUP, 1500, 9);
-    pairs.extend(edge_pairs(&[("+1:2", "1:2"), ("-0:1", "1"), ("-1:1", "1"), ("2147483648:1", "1"), ("2147483647:1", "1"), ("1.0 ", "1.0")]));
+    const SOUP: &[&str] = &[
+        "1", "0", ":", "-", ".", "+", "~", "a", "Z", "_", " ", "\t", "+1", "-0", "é", "", "1:",
+        "-1",
+    ];
+    let mut pairs = near_misses(
+        &["1", "0", "1:1", "+1:2", "-0:1", " 1.0", "a", ":1", "1.0-1"],
+        SOUP,
+        1500,
+        9,
+    );
+    pairs.extend(edge_pairs(&[
+        ("+1:2", "1:2"),
+        ("-0:1", "1"),
+        ("-1:1", "1"),
+        ("2147483648:1", "1"),
+        ("2147483647:1", "1"),
+        ("1.0 ", "1.0"),
+    ]));
     // apt_pkg neither trims spaces nor reads signed epochs as dpkg does: the dpkg binary decides.
     let (_, invalid) = check(Ecosystem::Dpkg, "dpkg", &pairs);
     assert!(invalid > 100 && invalid < pairs.len() - 100, "{invalid}");
@@ -210,8 +285,10 @@ fn dpkg_validity_agrees_with_dpkg() {
 
 // ---------------------------------------------------------------- rpm
 
-const RPM_TOK: &[&str] =
-    &["0", "1", "2", "10", "01", "00", "a", "b", "Z", "rc", "alpha", ".", "_", "+", "~", "^", "~~", "^^", "..", "~rc", "^post", "el9"];
+const RPM_TOK: &[&str] = &[
+    "0", "1", "2", "10", "01", "00", "a", "b", "Z", "rc", "alpha", ".", "_", "+", "~", "^", "~~",
+    "^^", "..", "~rc", "^post", "el9",
+];
 
 /// [epoch, version, release]; release "" is absent.
 fn rpm_parts() -> impl Strategy<Value = Vec<String>> + Clone {
@@ -225,7 +302,11 @@ fn rpm_parts() -> impl Strategy<Value = Vec<String>> + Clone {
 }
 
 fn rpm_render(p: &[String]) -> String {
-    if p[2].is_empty() { format!("{}{}", p[0], p[1]) } else { format!("{}{}-{}", p[0], p[1], p[2]) }
+    if p[2].is_empty() {
+        format!("{}{}", p[0], p[1])
+    } else {
+        format!("{}{}-{}", p[0], p[1], p[2])
+    }
 }
 
 #[test]
@@ -302,7 +383,10 @@ fn pep_parts() -> impl Strategy<Value = Vec<String>> + Clone {
 }
 
 fn pep_render(p: &[String]) -> String {
-    format!("{}{}{}{}{}{}{}{}{}", p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[0])
+    format!(
+        "{}{}{}{}{}{}{}{}{}",
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[0]
+    )
 }
 
 #[test]
@@ -347,11 +431,24 @@ fn pep440_agrees_with_packaging() {
 #[test]
 fn pep440_validity_agrees_with_packaging() {
     const SOUP: &[&str] = &[
-        "1", "0", "10", ".", ".", "-", "_", "+", "!", "a", "alpha", "b", "c", "rc", "pre", "preview", "post", "r", "rev",
-        "dev", "v", " ", "x", "ſ", "..", "-1", "local",
+        "1", "0", "10", ".", ".", "-", "_", "+", "!", "a", "alpha", "b", "c", "rc", "pre",
+        "preview", "post", "r", "rev", "dev", "v", " ", "x", "ſ", "..", "-1", "local",
     ];
-    let mut pairs = near_misses(&["1", "0", "10", "v1", "1!1", "1.0", " 1", "1.2.3"], SOUP, 6000, 4);
-    pairs.extend(edge_pairs(&[("", "1"), ("v", "1"), ("1.", "1"), ("1!", "1"), ("1.0+", "1"), ("1.0+a..b", "1"), ("1.0+a_", "1")]));
+    let mut pairs = near_misses(
+        &["1", "0", "10", "v1", "1!1", "1.0", " 1", "1.2.3"],
+        SOUP,
+        6000,
+        4,
+    );
+    pairs.extend(edge_pairs(&[
+        ("", "1"),
+        ("v", "1"),
+        ("1.", "1"),
+        ("1!", "1"),
+        ("1.0+", "1"),
+        ("1.0+a..b", "1"),
+        ("1.0+a_", "1"),
+    ]));
     let (_, invalid) = check(Ecosystem::Pep440, "pep440", &pairs);
     assert!(invalid > 200 && invalid < pairs.len() - 200, "{invalid}");
 }
@@ -397,7 +494,9 @@ fn rubygems_agrees_with_gem_version() {
     let (equal, _) = check(Ecosystem::RubyGems, "rubygems", &pairs);
     assert!(equal > 100, "{equal}");
     // Validity on near misses.
-    const SOUP: &[&str] = &["1", "0", ".", "-", "a", "B", "..", "-", " ", "_", "pre", "1a", "+"];
+    const SOUP: &[&str] = &[
+        "1", "0", ".", "-", "a", "B", "..", "-", " ", "_", "pre", "1a", "+",
+    ];
     let soup = near_misses(&["1", "0", "10", "1.0", " 1", "1.a", "2-"], SOUP, 4000, 6);
     let (_, invalid) = check(Ecosystem::RubyGems, "rubygems", &soup);
     assert!(invalid > 200 && invalid < soup.len() - 200, "{invalid}");
@@ -419,14 +518,27 @@ fn composer_parts() -> impl Strategy<Value = Vec<String>> + Clone {
     (
         release,
         select(&["", "", "-", ".", "_"][..]),
-        select(&["", "", "", "stable", "beta", "b", "RC", "rc", "alpha", "a", "patch", "pl", "p", "Beta", "STABLE"][..]),
+        select(
+            &[
+                "", "", "", "stable", "beta", "b", "RC", "rc", "alpha", "a", "patch", "pl", "p",
+                "Beta", "STABLE",
+            ][..],
+        ),
         select(&["", "", "1", "2", ".1", "-2", "10", ".1.2", "01"][..]),
         select(&["", "", "", "-dev", ".dev", "dev", "-DEV"][..]),
         select(&["", "", "", "+foo", "+1.2"][..]),
         select(&["", "", "", "@dev", "@beta", "@stable"][..]),
     )
         .prop_map(|(r, sep, st, n, dev, build, flag)| {
-            vec![r, sep.to_owned(), st.to_owned(), n.to_owned(), dev.to_owned(), build.to_owned(), flag.to_owned()]
+            vec![
+                r,
+                sep.to_owned(),
+                st.to_owned(),
+                n.to_owned(),
+                dev.to_owned(),
+                build.to_owned(),
+                flag.to_owned(),
+            ]
         })
 }
 
@@ -449,9 +561,16 @@ fn composer_agrees_with_composer_semver() {
     let (equal, invalid) = check(Ecosystem::Composer, "composer", &pairs);
     assert!(equal > 100, "{equal}");
     assert!(invalid < pairs.len() / 2, "{invalid}");
-    const SOUP: &[&str] =
-        &["1", "0", "2010", "01", ".", "-", "_", "+", "@", "v", "beta", "b", "RC", "alpha", "patch", "p", "dev", "stable", "x", "*", ":"];
-    let soup = near_misses(&["1", "0", "1.0", "v1.2", "2010", "1.0-", "20100102"], SOUP, 4000, 8);
+    const SOUP: &[&str] = &[
+        "1", "0", "2010", "01", ".", "-", "_", "+", "@", "v", "beta", "b", "RC", "alpha", "patch",
+        "p", "dev", "stable", "x", "*", ":",
+    ];
+    let soup = near_misses(
+        &["1", "0", "1.0", "v1.2", "2010", "1.0-", "20100102"],
+        SOUP,
+        4000,
+        8,
+    );
     let (_, invalid) = check(Ecosystem::Composer, "composer", &soup);
     assert!(invalid > 200 && invalid < soup.len() - 200, "{invalid}");
 }

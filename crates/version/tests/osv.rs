@@ -35,7 +35,14 @@ fn affected(e: Ecosystem, v: &str, ranges: &[Range], versions: &[&str]) -> bool 
 #[test]
 fn introduced_fixed() {
     let r = [eco(vec![intro("1.0"), fixed("1.5")])];
-    for (v, want) in [("0.9", false), ("1.0", true), ("1.2", true), ("1.4.9", true), ("1.5", false), ("2.0", false)] {
+    for (v, want) in [
+        ("0.9", false),
+        ("1.0", true),
+        ("1.2", true),
+        ("1.4.9", true),
+        ("1.5", false),
+        ("2.0", false),
+    ] {
         assert_eq!(affected(Ecosystem::Pep440, v, &r, &[]), want, "{v}");
     }
     // PEP 440 pre-releases of the fix are still affected, and 1.5.0 equals 1.5.
@@ -49,7 +56,10 @@ fn introduced_zero_is_from_the_start() {
     assert!(affected(Ecosystem::Dpkg, "0:0~rc1", &r, &[]));
     assert!(affected(Ecosystem::Dpkg, "2.4.1-0+deb12u1", &r, &[]));
     assert!(!affected(Ecosystem::Dpkg, "2.4.1-1", &r, &[]));
-    assert!(!affected(Ecosystem::Dpkg, "1:1.0-1", &r, &[]), "epoch 1 sorts after the fix");
+    assert!(
+        !affected(Ecosystem::Dpkg, "1:1.0-1", &r, &[]),
+        "epoch 1 sorts after the fix"
+    );
 }
 
 #[test]
@@ -74,8 +84,20 @@ fn limit_is_an_exclusive_upper_bound() {
 
 #[test]
 fn several_introduced_fixed_pairs_in_one_range() {
-    let r = [eco(vec![intro("1.0.0"), fixed("1.0.5"), intro("1.1.0"), fixed("1.1.2")])];
-    for (v, want) in [("0.9.0", false), ("1.0.4", true), ("1.0.5", false), ("1.0.9", false), ("1.1.0", true), ("1.1.2", false)] {
+    let r = [eco(vec![
+        intro("1.0.0"),
+        fixed("1.0.5"),
+        intro("1.1.0"),
+        fixed("1.1.2"),
+    ])];
+    for (v, want) in [
+        ("0.9.0", false),
+        ("1.0.4", true),
+        ("1.0.5", false),
+        ("1.0.9", false),
+        ("1.1.0", true),
+        ("1.1.2", false),
+    ] {
         assert_eq!(affected(Ecosystem::Npm, v, &r, &[]), want, "{v}");
     }
 }
@@ -83,8 +105,20 @@ fn several_introduced_fixed_pairs_in_one_range() {
 #[test]
 fn unsorted_events_are_sorted_by_version() {
     // The same events as above, shuffled: the answers must not change.
-    let r = [eco(vec![fixed("1.1.2"), intro("1.1.0"), fixed("1.0.5"), intro("1.0.0")])];
-    for (v, want) in [("0.9.0", false), ("1.0.4", true), ("1.0.5", false), ("1.0.9", false), ("1.1.0", true), ("1.1.2", false)] {
+    let r = [eco(vec![
+        fixed("1.1.2"),
+        intro("1.1.0"),
+        fixed("1.0.5"),
+        intro("1.0.0"),
+    ])];
+    for (v, want) in [
+        ("0.9.0", false),
+        ("1.0.4", true),
+        ("1.0.5", false),
+        ("1.0.9", false),
+        ("1.1.0", true),
+        ("1.1.2", false),
+    ] {
         assert_eq!(affected(Ecosystem::Npm, v, &r, &[]), want, "{v}");
     }
     // Sorting uses the ecosystem's order, not string order ("1.10" > "1.9").
@@ -95,14 +129,20 @@ fn unsorted_events_are_sorted_by_version() {
 
 #[test]
 fn multiple_ranges_any_match() {
-    let r = [eco(vec![intro("0"), fixed("1.2")]), eco(vec![intro("2.0"), fixed("2.3")])];
+    let r = [
+        eco(vec![intro("0"), fixed("1.2")]),
+        eco(vec![intro("2.0"), fixed("2.3")]),
+    ];
     assert!(affected(Ecosystem::Pep440, "1.1", &r, &[]));
     assert!(!affected(Ecosystem::Pep440, "1.5", &r, &[]));
     assert!(affected(Ecosystem::Pep440, "2.2", &r, &[]));
     assert!(!affected(Ecosystem::Pep440, "2.3", &r, &[]));
     let versions: Vec<String> = vec![];
     match evaluate(Ecosystem::Pep440, "2.2", &r, &versions).unwrap() {
-        Verdict::Affected { rule } => assert!(rule.contains("#2") && rule.contains("2.0") && rule.contains("2.3"), "{rule}"),
+        Verdict::Affected { rule } => assert!(
+            rule.contains("#2") && rule.contains("2.0") && rule.contains("2.3"),
+            "{rule}"
+        ),
         other => panic!("{other:?}"),
     }
 }
@@ -128,14 +168,38 @@ fn git_ranges_are_ignored_with_a_note() {
     }
     // With a versions list next to it, the list decides.
     let versions = vec!["1.0.0".to_owned()];
-    assert!(matches!(evaluate(Ecosystem::SemVer, "1.0.0", std::slice::from_ref(&git), &versions).unwrap(), Verdict::Affected { .. }));
-    assert_eq!(evaluate(Ecosystem::SemVer, "1.0.1", std::slice::from_ref(&git), &versions).unwrap(), Verdict::NotAffected);
+    assert!(matches!(
+        evaluate(
+            Ecosystem::SemVer,
+            "1.0.0",
+            std::slice::from_ref(&git),
+            &versions
+        )
+        .unwrap(),
+        Verdict::Affected { .. }
+    ));
+    assert_eq!(
+        evaluate(
+            Ecosystem::SemVer,
+            "1.0.1",
+            std::slice::from_ref(&git),
+            &versions
+        )
+        .unwrap(),
+        Verdict::NotAffected
+    );
     // With an evaluable range next to it, the range decides and the GIT one is skipped.
-    let both = [git, range(RangeKind::Semver, vec![intro("1.0.0"), fixed("1.0.2")])];
+    let both = [
+        git,
+        range(RangeKind::Semver, vec![intro("1.0.0"), fixed("1.0.2")]),
+    ];
     assert!(affected(Ecosystem::SemVer, "1.0.1", &both, &[]));
     assert!(!affected(Ecosystem::SemVer, "1.0.2", &both, &[]));
     // Nothing at all.
-    assert!(matches!(evaluate(Ecosystem::SemVer, "1.0.0", &[], &[]).unwrap(), Verdict::Unknown { .. }));
+    assert!(matches!(
+        evaluate(Ecosystem::SemVer, "1.0.0", &[], &[]).unwrap(),
+        Verdict::Unknown { .. }
+    ));
 }
 
 #[test]
@@ -148,8 +212,16 @@ fn introduced_and_fixed_at_the_same_version_is_empty() {
 #[test]
 fn semver_ranges_in_go() {
     // OSV's Go records carry versions without the `v`.
-    let r = [range(RangeKind::Semver, vec![intro("0"), fixed("0.0.0-20200101000000-abcdefabcdef")])];
-    assert!(affected(Ecosystem::Go, "v0.0.0-20191109021931-daa7c04131f5", &r, &[]));
+    let r = [range(
+        RangeKind::Semver,
+        vec![intro("0"), fixed("0.0.0-20200101000000-abcdefabcdef")],
+    )];
+    assert!(affected(
+        Ecosystem::Go,
+        "v0.0.0-20191109021931-daa7c04131f5",
+        &r,
+        &[]
+    ));
     assert!(!affected(Ecosystem::Go, "v0.1.0", &r, &[]));
 }
 

@@ -50,7 +50,10 @@ fn dpkg_basics() {
 fn semver_basics() {
     let c = |e, a, b| compare(e, a, b).unwrap();
     assert_eq!(c(Ecosystem::SemVer, "1.0.0-alpha", "1.0.0"), Less);
-    assert_eq!(c(Ecosystem::SemVer, "1.0.0+build.1", "1.0.0+build.2"), Equal);
+    assert_eq!(
+        c(Ecosystem::SemVer, "1.0.0+build.1", "1.0.0+build.2"),
+        Equal
+    );
     assert_eq!(c(Ecosystem::Npm, "v1.2.3", "=1.2.3"), Equal);
     assert_eq!(c(Ecosystem::Go, "v1.2.3+incompatible", "1.2.3"), Equal);
     assert_eq!(c(Ecosystem::Go, "v1", "v1.0.0"), Equal);

@@ -58,7 +58,11 @@ fn invalid(eco: Ecosystem, list: &[&str]) {
 
 fn valid(eco: Ecosystem, list: &[&str]) {
     for v in list {
-        assert!(validate(eco, v).is_ok(), "{eco}: {v:?} should be accepted: {:?}", validate(eco, v));
+        assert!(
+            validate(eco, v).is_ok(),
+            "{eco}: {v:?} should be accepted: {:?}",
+            validate(eco, v)
+        );
     }
 }
 
@@ -153,7 +157,11 @@ fn apk_tools_version_list() {
             ("1.3_pre1-r1", "<", "1.3.2"),
             ("1.0_p10-r0", ">", "1.0_p9-r0"),
             ("0.1.0_alpha_pre2", "<", "0.1.0_alpha"),
-            ("1.0.0_pre20191002222144-r0", "<", "1.0.0_pre20210530193627-r0"),
+            (
+                "1.0.0_pre20191002222144-r0",
+                "<",
+                "1.0.0_pre20210530193627-r0",
+            ),
             // Commit hashes sit between suffixes and the revision.
             ("1.0~a3f91c", ">", "1.0"),
             ("1.0~a3f91c", "<", "1.0_p1"),
@@ -173,8 +181,37 @@ fn apk_tools_version_list() {
         ],
     );
     // The list's invalid entries ("do string sort" in apk-tools) are rejected here.
-    invalid(Ecosystem::Apk, &["1.0bc", "23_foo", "", "1.", "1..2", "a1", "1.0-r", "1.0-1", "1.0_", "1.0~", "1.0A", "1.0a1", "1.0_p1.2", "1.0-r1-r2", "1.0~XYZ"]);
-    valid(Ecosystem::Apk, &["1", "1.0a", "1.0_alpha1_p2", "1.0~abc123-r5", "0.1_pre20060810", "1.0_p-r1"]);
+    invalid(
+        Ecosystem::Apk,
+        &[
+            "1.0bc",
+            "23_foo",
+            "",
+            "1.",
+            "1..2",
+            "a1",
+            "1.0-r",
+            "1.0-1",
+            "1.0_",
+            "1.0~",
+            "1.0A",
+            "1.0a1",
+            "1.0_p1.2",
+            "1.0-r1-r2",
+            "1.0~XYZ",
+        ],
+    );
+    valid(
+        Ecosystem::Apk,
+        &[
+            "1",
+            "1.0a",
+            "1.0_alpha1_p2",
+            "1.0~abc123-r5",
+            "0.1_pre20060810",
+            "1.0_p-r1",
+        ],
+    );
 }
 
 // ----------------------------------------------------------------------------------- Maven
@@ -213,8 +250,9 @@ fn maven_comparable_version_tests() {
     ascending(
         m,
         &[
-            "2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a", "2.1b", "2.1-c", "2.1-1", "2.1.0.1", "2.2", "2.123",
-            "11.a2", "11.a11", "11.b2", "11.b11", "11.m2", "11.m11", "11", "11.a", "11b", "11c", "11m",
+            "2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a", "2.1b", "2.1-c", "2.1-1",
+            "2.1.0.1", "2.2", "2.123", "11.a2", "11.a11", "11.b2", "11.b11", "11.m2", "11.m11",
+            "11", "11.a", "11b", "11c", "11m",
         ],
     );
     for (a, b) in [
@@ -262,7 +300,10 @@ fn maven_comparable_version_tests() {
         ("1.0.0-alpha1", "1.0.0-ALPHA1"),
         ("1.a", "1.A"),
         ("1.é", "1.É"),
-        ("1-abcdefghijklmnopqrstuvwxyz", "1-ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        (
+            "1-abcdefghijklmnopqrstuvwxyz",
+            "1-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        ),
     ] {
         assert_eq!(ord(m, a, b), Equal, "{a} == {b}");
         assert_eq!(ord(m, b, a), Equal, "{b} == {a}");
@@ -306,7 +347,11 @@ fn maven_comparable_version_tests() {
             // MNG-6572: long numbers.
             ("20190126.230843", "<", "1234567890.12345"),
             ("1234567890.12345", "<", "123456789012345.1H.5-beta"),
-            ("123456789012345.1H.5-beta", "<", "12345678901234567890.1H.5-beta"),
+            (
+                "123456789012345.1H.5-beta",
+                "<",
+                "12345678901234567890.1H.5-beta",
+            ),
             // MNG-6964.
             ("1-0.alpha", "<", "1"),
             ("1-0.beta", "<", "1"),
@@ -319,13 +364,38 @@ fn maven_comparable_version_tests() {
     );
     all_equal(
         m,
-        &["0000000000000000001", "000000000000001", "0000000001", "00001", "001", "01", "1"],
+        &[
+            "0000000000000000001",
+            "000000000000001",
+            "0000000001",
+            "00001",
+            "001",
+            "01",
+            "1",
+        ],
     );
     all_equal(m, &["0000000000000000000", "00000000000", "000", "0"]);
     // MNG-7644: 1.0.0.X1 < 1.0.0-X2, and 2-X == 2.0.X == 2.0.0.X for any qualifier X.
-    for x in ["abc", "alpha", "a", "beta", "b", "def", "milestone", "m", "RC"] {
+    for x in [
+        "abc",
+        "alpha",
+        "a",
+        "beta",
+        "b",
+        "def",
+        "milestone",
+        "m",
+        "RC",
+    ] {
         table(m, &[(&format!("1.0.0.{x}1"), "<", &format!("1.0.0-{x}2"))]);
-        all_equal(m, &[&format!("2-{x}"), &format!("2.0.{x}"), &format!("2.0.0.{x}")]);
+        all_equal(
+            m,
+            &[
+                &format!("2-{x}"),
+                &format!("2.0.{x}"),
+                &format!("2.0.0.{x}"),
+            ],
+        );
     }
 }
 
@@ -366,13 +436,35 @@ fn maven_documented_order() {
 /// semver.org §11's precedence examples, and its validity rules.
 #[test]
 fn semver_org_precedence() {
-    for eco in [Ecosystem::SemVer, Ecosystem::Cargo, Ecosystem::Npm, Ecosystem::Go, Ecosystem::NuGet] {
+    for eco in [
+        Ecosystem::SemVer,
+        Ecosystem::Cargo,
+        Ecosystem::Npm,
+        Ecosystem::Go,
+        Ecosystem::NuGet,
+    ] {
         ascending(eco, &["1.0.0", "2.0.0", "2.1.0", "2.1.1"]);
         ascending(
             eco,
-            &["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0"],
+            &[
+                "1.0.0-alpha",
+                "1.0.0-alpha.1",
+                "1.0.0-alpha.beta",
+                "1.0.0-beta",
+                "1.0.0-beta.2",
+                "1.0.0-beta.11",
+                "1.0.0-rc.1",
+                "1.0.0",
+            ],
         );
-        table(eco, &[("1.0.0-alpha+001", "=", "1.0.0-alpha"), ("1.0.0+20130313144700", "=", "1.0.0"), ("1.0.0-beta+exp.sha.5114f85", "=", "1.0.0-beta")]);
+        table(
+            eco,
+            &[
+                ("1.0.0-alpha+001", "=", "1.0.0-alpha"),
+                ("1.0.0+20130313144700", "=", "1.0.0"),
+                ("1.0.0-beta+exp.sha.5114f85", "=", "1.0.0-beta"),
+            ],
+        );
     }
     let s = Ecosystem::SemVer;
     table(
@@ -382,14 +474,102 @@ fn semver_org_precedence() {
             ("1.0.0-alpha.9", "<", "1.0.0-alpha.10"),
             ("1.0.0-alpha.a", ">", "1.0.0-alpha.Z"),
             ("1.0.0-x-y-z.--", "<", "1.0.0-x-y-z.0a"),
-            ("99999999999999999999999.0.0", ">", "9999999999999999999999.0.0"),
+            (
+                "99999999999999999999999.0.0",
+                ">",
+                "9999999999999999999999.0.0",
+            ),
         ],
     );
-    valid(s, &["0.0.4", "1.2.3", "10.20.30", "1.1.2-prerelease+meta", "1.1.2+meta", "1.1.2+meta-valid", "1.0.0-alpha", "1.0.0-alpha.beta.1", "1.0.0-alpha0.valid", "1.0.0-alpha.0valid", "1.0.0-alpha-a.b-c-somethinglong+build.1-aef.1-its-okay", "1.0.0-rc.1+build.1", "2.0.0-rc.1+build.123", "1.2.3-beta", "10.2.3-DEV-SNAPSHOT", "1.2.3-SNAPSHOT-123", "2.0.0+build.1848", "2.0.1-alpha.1227", "1.0.0-alpha+beta", "1.2.3----RC-SNAPSHOT.12.9.1--.12+788", "1.2.3----R-S.12.9.1--.12+meta", "1.2.3----RC-SNAPSHOT.12.9.1--.12", "1.0.0+0.build.1-rc.10000aaa-kk-0.1", "1.0.0-0A.is.legal"]);
-    invalid(s, &["1", "1.2", "1.2.3-0123", "1.2.3-0123.0123", "1.1.2+.123", "+invalid", "-invalid", "-invalid+invalid", "-invalid.01", "alpha", "alpha.beta", "alpha.beta.1", "alpha.1", "alpha+beta", "alpha_beta", "alpha.", "alpha..", "beta", "1.0.0-alpha_beta", "-alpha.", "1.0.0-alpha..", "1.0.0-alpha..1", "1.0.0-alpha...1", "1.0.0-alpha....1", "1.0.0-alpha.....1", "1.0.0-alpha......1", "1.0.0-alpha.......1", "01.1.1", "1.01.1", "1.1.01", "1.2.3.DEV", "1.2-SNAPSHOT", "1.2.31.2.3----RC-SNAPSHOT.12.09.1--..12+788", "1.2-RC-SNAPSHOT", "-1.0.3-gamma+b7718", "+justmeta", "9.8.7+meta+meta", "9.8.7-whatever+meta+meta", "", " 1.2.3", "v1.2.3"]);
+    valid(
+        s,
+        &[
+            "0.0.4",
+            "1.2.3",
+            "10.20.30",
+            "1.1.2-prerelease+meta",
+            "1.1.2+meta",
+            "1.1.2+meta-valid",
+            "1.0.0-alpha",
+            "1.0.0-alpha.beta.1",
+            "1.0.0-alpha0.valid",
+            "1.0.0-alpha.0valid",
+            "1.0.0-alpha-a.b-c-somethinglong+build.1-aef.1-its-okay",
+            "1.0.0-rc.1+build.1",
+            "2.0.0-rc.1+build.123",
+            "1.2.3-beta",
+            "10.2.3-DEV-SNAPSHOT",
+            "1.2.3-SNAPSHOT-123",
+            "2.0.0+build.1848",
+            "2.0.1-alpha.1227",
+            "1.0.0-alpha+beta",
+            "1.2.3----RC-SNAPSHOT.12.9.1--.12+788",
+            "1.2.3----R-S.12.9.1--.12+meta",
+            "1.2.3----RC-SNAPSHOT.12.9.1--.12",
+            "1.0.0+0.build.1-rc.10000aaa-kk-0.1",
+            "1.0.0-0A.is.legal",
+        ],
+    );
+    invalid(
+        s,
+        &[
+            "1",
+            "1.2",
+            "1.2.3-0123",
+            "1.2.3-0123.0123",
+            "1.1.2+.123",
+            "+invalid",
+            "-invalid",
+            "-invalid+invalid",
+            "-invalid.01",
+            "alpha",
+            "alpha.beta",
+            "alpha.beta.1",
+            "alpha.1",
+            "alpha+beta",
+            "alpha_beta",
+            "alpha.",
+            "alpha..",
+            "beta",
+            "1.0.0-alpha_beta",
+            "-alpha.",
+            "1.0.0-alpha..",
+            "1.0.0-alpha..1",
+            "1.0.0-alpha...1",
+            "1.0.0-alpha....1",
+            "1.0.0-alpha.....1",
+            "1.0.0-alpha......1",
+            "1.0.0-alpha.......1",
+            "01.1.1",
+            "1.01.1",
+            "1.1.01",
+            "1.2.3.DEV",
+            "1.2-SNAPSHOT",
+            "1.2.31.2.3----RC-SNAPSHOT.12.09.1--..12+788",
+            "1.2-RC-SNAPSHOT",
+            "-1.0.3-gamma+b7718",
+            "+justmeta",
+            "9.8.7+meta+meta",
+            "9.8.7-whatever+meta+meta",
+            "",
+            " 1.2.3",
+            "v1.2.3",
+        ],
+    );
     // npm: a leading `v` or `=` and surrounding spaces are accepted.
-    table(Ecosystem::Npm, &[("v1.2.3", "=", "1.2.3"), ("=1.2.3", "=", "1.2.3"), (" =v1.2.3 ", "=", "1.2.3"), ("v1.2.3-beta.1", "<", "1.2.3")]);
-    invalid(Ecosystem::Npm, &["1.2", "01.2.3", "1.2.3-01", "vv1.2.3", "==1.2.3"]);
+    table(
+        Ecosystem::Npm,
+        &[
+            ("v1.2.3", "=", "1.2.3"),
+            ("=1.2.3", "=", "1.2.3"),
+            (" =v1.2.3 ", "=", "1.2.3"),
+            ("v1.2.3-beta.1", "<", "1.2.3"),
+        ],
+    );
+    invalid(
+        Ecosystem::Npm,
+        &["1.2", "01.2.3", "1.2.3-01", "vv1.2.3", "==1.2.3"],
+    );
     invalid(Ecosystem::Cargo, &["v1.2.3", "=1.2.3", "1.2"]);
 }
 
@@ -430,10 +610,33 @@ fn go_semver_and_pseudo_versions() {
             ("v1.2.3+incompatible", "=", "v1.2.3"),
             ("v1.2.3+meta", "=", "v1.2.3"),
             ("1.2.3", "=", "v1.2.3"),
-            ("v0.0.0-20191109021931-daa7c04131f5", "<", "v0.0.0-20200101000000-000000000000"),
+            (
+                "v0.0.0-20191109021931-daa7c04131f5",
+                "<",
+                "v0.0.0-20200101000000-000000000000",
+            ),
         ],
     );
-    invalid(g, &["bad", "v1-alpha.beta.gamma", "v1-pre", "v1+meta", "v1-pre+meta", "v1.2-pre", "v1.2+meta", "v1.2-pre+meta", "v1.0.0-01", "v01.0.0", "v1.00.0", "v1.0.0-", "v1.0.0+", "vv1.0.0", ""]);
+    invalid(
+        g,
+        &[
+            "bad",
+            "v1-alpha.beta.gamma",
+            "v1-pre",
+            "v1+meta",
+            "v1-pre+meta",
+            "v1.2-pre",
+            "v1.2+meta",
+            "v1.2-pre+meta",
+            "v1.0.0-01",
+            "v01.0.0",
+            "v1.00.0",
+            "v1.0.0-",
+            "v1.0.0+",
+            "vv1.0.0",
+            "",
+        ],
+    );
 }
 
 // -------------------------------------------------------------------------------- RubyGems
@@ -480,8 +683,27 @@ fn rubygems_gem_version_cases() {
             ("1.0.0.0.0.0.0.0.1", ">", "1"),
         ],
     );
-    valid(r, &["5.1", "1.0\n", "1.0.a.1", "1.0-a-b", "1--", "1.0.0-pre.1"]);
-    invalid(r, &["", "  ", "junk", "1.0\n2.0", "1..2", "1.2\\ 3.4", "2.3422222.222.222222222.22222.ads0as.dasd0.ddd2222.2.qd3e.", "1.0-", ".1", "1.0_a", "1.a-b.", "a1"]);
+    valid(
+        r,
+        &["5.1", "1.0\n", "1.0.a.1", "1.0-a-b", "1--", "1.0.0-pre.1"],
+    );
+    invalid(
+        r,
+        &[
+            "",
+            "  ",
+            "junk",
+            "1.0\n2.0",
+            "1..2",
+            "1.2\\ 3.4",
+            "2.3422222.222.222222222.22222.ads0as.dasd0.ddd2222.2.qd3e.",
+            "1.0-",
+            ".1",
+            "1.0_a",
+            "1.a-b.",
+            "a1",
+        ],
+    );
 }
 
 // -------------------------------------------------------------------------------- Composer
@@ -536,7 +758,23 @@ fn composer_normalisation_and_order() {
         }
         assert_eq!(ord(c, a, b), Equal, "{a} == {b}");
     }
-    ascending(c, &["1.0-dev", "1.0-alpha1", "1.0-alpha2", "1.0-beta", "1.0-beta2", "1.0-RC1", "1.0", "1.0-patch1", "1.0.1-dev", "1.0.1", "1.1", "2.0"]);
+    ascending(
+        c,
+        &[
+            "1.0-dev",
+            "1.0-alpha1",
+            "1.0-alpha2",
+            "1.0-beta",
+            "1.0-beta2",
+            "1.0-RC1",
+            "1.0",
+            "1.0-patch1",
+            "1.0.1-dev",
+            "1.0.1",
+            "1.1",
+            "2.0",
+        ],
+    );
     table(
         c,
         &[
@@ -557,7 +795,23 @@ fn composer_normalisation_and_order() {
             ("v2.0.0", "=", "2.0"),
         ],
     );
-    invalid(c, &["", "a", "1.0.0-meh", "1.0.0.0.0", "feature-foo", "dev-master", "master", "1.0 as 2.0", "1.0.0+", "20100102.1.2.3.4.5.6", "1.0.0-SNAPSHOT", "1.0.0-x-dev"]);
+    invalid(
+        c,
+        &[
+            "",
+            "a",
+            "1.0.0-meh",
+            "1.0.0.0.0",
+            "feature-foo",
+            "dev-master",
+            "master",
+            "1.0 as 2.0",
+            "1.0.0+",
+            "20100102.1.2.3.4.5.6",
+            "1.0.0-SNAPSHOT",
+            "1.0.0-x-dev",
+        ],
+    );
 }
 
 // ----------------------------------------------------------------------------------- NuGet
@@ -589,6 +843,28 @@ fn nuget_versions() {
             ("2.0.0-beta.2147483648", "<", "2.0.0-beta.zzz"),
         ],
     );
-    valid(n, &["1.0.0-beta.1+build.5", "1.0.0.0-beta", "2147483647.0.0", "1.0.0-a-b"]);
-    invalid(n, &["", "1.0.0.0.0", "a.b.c", "1.0.0-", "1.0.0-beta.01", "1.0.0-beta..1", "1.0.0+", "2147483648.0.0", "1.0.0-be_ta", "-1.0.0"]);
+    valid(
+        n,
+        &[
+            "1.0.0-beta.1+build.5",
+            "1.0.0.0-beta",
+            "2147483647.0.0",
+            "1.0.0-a-b",
+        ],
+    );
+    invalid(
+        n,
+        &[
+            "",
+            "1.0.0.0.0",
+            "a.b.c",
+            "1.0.0-",
+            "1.0.0-beta.01",
+            "1.0.0-beta..1",
+            "1.0.0+",
+            "2147483648.0.0",
+            "1.0.0-be_ta",
+            "-1.0.0",
+        ],
+    );
 }
