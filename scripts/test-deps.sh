@@ -14,7 +14,10 @@ want python3-apt     # crates/version differential tests: apt_pkg.version_compar
 want python3-rpm     # crates/version differential tests: rpm.ver (rpm EVR order)
 want python3-packaging  # crates/version differential tests: packaging.version (PEP 440)
 want ruby            # crates/version differential tests: Gem::Version (RubyGems)
-want php-composer-semver  # crates/version differential tests: Composer's VersionParser (pulls php-cli)
+want php-cli         # crates/version differential tests: PHP version_compare (Composer)
+want php-composer-semver  # crates/version differential tests: Composer's VersionParser
+want nodejs          # crates/version differential tests: node-semver (npm)
+want node-semver
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -37,7 +37,7 @@ pub enum Ecosystem {
     Pep440,
     /// Plain SemVer 2.0.0 (strict: no `v` prefix).
     SemVer,
-    /// npm: SemVer 2.0.0 accepting a leading `v` or `=` and surrounding spaces.
+    /// npm: SemVer 2.0.0 as node-semver's `clean` reads it (leading `=`/`v`, surrounding spaces).
     Npm,
     /// crates.io: SemVer 2.0.0 (strict).
     Cargo,
@@ -256,6 +256,7 @@ impl<'a> Version<'a> {
             (Repr::Rpm(a), Repr::Rpm(b)) => rpm::cmp(a, b),
             (Repr::Apk(a), Repr::Apk(b)) => apk::cmp(a, b),
             (Repr::Pep440(a), Repr::Pep440(b)) => pep440::cmp(a, b),
+            (Repr::Sem(Ecosystem::Npm, a), Repr::Sem(_, b)) => semver::cmp_npm(a, b),
             (Repr::Sem(_, a), Repr::Sem(_, b)) => semver::cmp(a, b),
             (Repr::Maven(a), Repr::Maven(b)) => maven::cmp(a, b),
             (Repr::RubyGems(a), Repr::RubyGems(b)) => rubygems::cmp(a, b),

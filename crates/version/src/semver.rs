@@ -83,19 +83,89 @@ pub(crate) fn parse_strict(s: &str) -> Result<Sem<'_>, &'static str> {
     parse_core(s.as_bytes())
 }
 
-/// npm (node-semver): surrounding whitespace, then an optional `=` and an optional `v`.
+/// JavaScript's `String.prototype.trim` whitespace.
+fn js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+    ) || matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}'
+    )
+}
+
+/// Largest integer node-semver accepts for MAJOR, MINOR and PATCH (`Number.MAX_SAFE_INTEGER`).
+const JS_MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// npm, as node-semver's `clean` reads a version: trimmed, any run of leading `=` and `v`
+/// dropped, then strict SemVer 2.0.0 of at most 256 characters whose numbers are at most
+/// 2^53 - 1.
 pub(crate) fn parse_npm(s: &str) -> Result<Sem<'_>, &'static str> {
-    let mut b = s.trim().as_bytes();
-    if let [b'=', rest @ ..] = b {
-        b = rest;
-    }
-    if let [b'v' | b'V', rest @ ..] = b {
-        b = rest;
-    }
-    if b.is_empty() {
+    let t = s.trim_matches(js_space).trim_start_matches(['=', 'v']);
+    if t.is_empty() {
         return Err("version string is empty");
     }
-    parse_core(b)
+    if t.encode_utf16().count() > 256 {
+        return Err("longer than 256 characters");
+    }
+    let v = parse_core(t.as_bytes())?;
+    for n in [v.major, v.minor, v.patch] {
+        if n.len() > 16
+            || n.iter()
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'))
+                > JS_MAX_SAFE
+        {
+            return Err("version numbers above 2^53 - 1");
+        }
+    }
+    Ok(v)
+}
+
+/// node-semver's order: as SemVer, except that numeric pre-release identifiers compare as
+/// JavaScript numbers (exactly up to 2^53, rounded beyond, where two different identifiers
+/// that round alike end the comparison as equal).
+pub(crate) fn cmp_npm(a: &Sem<'_>, b: &Sem<'_>) -> Ordering {
+    cmp_digits(a.major, b.major)
+        .then_with(|| cmp_digits(a.minor, b.minor))
+        .then_with(|| cmp_digits(a.patch, b.patch))
+        .then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => {
+                let mut ia = a.pre.split(|&c| c == b'.');
+                let mut ib = b.pre.split(|&c| c == b'.');
+                loop {
+                    let (x, y) = match (ia.next(), ib.next()) {
+                        (None, None) => return Ordering::Equal,
+                        (None, Some(_)) => return Ordering::Less,
+                        (Some(_), None) => return Ordering::Greater,
+                        (Some(x), Some(y)) => (x, y),
+                    };
+                    let o = match (all_digits(x), all_digits(y)) {
+                        (true, true) if x == y => Ordering::Equal,
+                        (true, true) if x.len().max(y.len()) <= 15 => cmp_digits(x, y),
+                        // node-semver keeps these as strings and compares them as `+a`, `+b`;
+                        // when the rounded numbers are equal its comparison ends there, equal.
+                        (true, true) => return js_number(x).total_cmp(&js_number(y)),
+                        (true, false) => Ordering::Less,
+                        (false, true) => Ordering::Greater,
+                        (false, false) => x.cmp(y),
+                    };
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+            }
+        })
+}
+
+fn js_number(d: &[u8]) -> f64 {
+    std::str::from_utf8(d)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::INFINITY)
 }
 
 /// Go modules (golang.org/x/mod/semver): `v` is accepted and optional (OSV's Go records

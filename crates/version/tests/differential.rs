@@ -2,7 +2,8 @@
 //! pairs: `dpkg --compare-versions` and apt's `apt_pkg.version_compare` for dpkg, rpm's own
 //! `rpmverCmp` (python3-rpm) for EVR, PyPA `packaging.version` for PEP 440, Ruby's
 //! `Gem::Version` for RubyGems and composer/semver's `VersionParser` + PHP's
-//! `version_compare` for Composer (order, and validity where the tool has a notion of it).
+//! `version_compare` for Composer, node-semver for npm (order, and validity where the tool
+//! has a notion of it).
 //! Zero disagreements tolerated.
 //!
 //! The generators (proptest strategies, run with a fixed seed so failures reproduce) build
@@ -52,6 +53,12 @@ fn reference(tool: &str, pairs: &[(String, String)]) -> Vec<String> {
         "rubygems" => {
             let mut c = Command::new("ruby");
             c.arg(format!("{dir}/rubygems.rb"));
+            c
+        }
+        "npm" => {
+            let mut c = Command::new("node");
+            c.env("NODE_PATH", "/usr/share/nodejs")
+                .arg(format!("{dir}/npm.js"));
             c
         }
         "composer" => {
@@ -573,4 +580,44 @@ fn composer_agrees_with_composer_semver() {
     );
     let (_, invalid) = check(Ecosystem::Composer, "composer", &soup);
     assert!(invalid > 200 && invalid < soup.len() - 200, "{invalid}");
+}
+
+// ---------------------------------------------------------------- npm (node-semver)
+
+fn npm_parts() -> impl Strategy<Value = Vec<String>> + Clone {
+    let num = || select(&["0", "1", "2", "10", "0", "1", "9007199254740991", "01"][..]);
+    (
+        select(&["", "", "", "", "", "v", "=", "=v", " ", "V", "vv"][..]),
+        (num(), num(), num()).prop_map(|(a, b, c)| format!("{a}.{b}.{c}")),
+        prop_oneof![
+            2 => Just(String::new()),
+            1 => prop::collection::vec(
+                select(&["alpha", "beta", "rc", "0", "1", "2", "10", "x-y", "-", "9007199254740993", "9007199254740992", "A", "01"][..]),
+                1..4
+            )
+            .prop_map(|v| format!("-{}", v.join("."))),
+        ],
+        select(&["", "", "", "", "+build.1", "+001", "+"][..]),
+    )
+        .prop_map(|(p, core, pre, build)| vec![p.to_owned(), core, pre, build.to_owned()])
+}
+
+fn npm_render(p: &[String]) -> String {
+    p.concat()
+}
+
+#[test]
+fn npm_agrees_with_node_semver() {
+    let mut pairs = edge_pairs(&[
+        ("1.0.0-alpha", "1.0.0"),
+        ("1.0.0-alpha.1", "1.0.0-alpha.beta"),
+        ("1.0.0-9007199254740993", "1.0.0-9007199254740992"),
+        ("=v1.2.3", "1.2.3"),
+        ("\u{feff}1.2.3", "1.2.3"),
+        ("\u{85}1.2.3", "1.2.3"),
+    ]);
+    pairs.extend(generate(mixed(npm_parts(), npm_render), 4000, 10));
+    let (equal, invalid) = check(Ecosystem::Npm, "npm", &pairs);
+    assert!(equal > 100, "{equal}");
+    assert!(invalid > 100 && invalid < pairs.len() * 3 / 4, "{invalid}");
 }

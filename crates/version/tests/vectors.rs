@@ -568,8 +568,21 @@ fn semver_org_precedence() {
     );
     invalid(
         Ecosystem::Npm,
-        &["1.2", "01.2.3", "1.2.3-01", "vv1.2.3", "==1.2.3"],
+        &[
+            "1.2",
+            "01.2.3",
+            "1.2.3-01",
+            "V1.2.3",
+            "v 1.2.3",
+            "9007199254740992.0.0",
+        ],
     );
+    // node-semver's `clean` drops any run of leading `=` and `v` (but not `V`).
+    table(
+        Ecosystem::Npm,
+        &[("vv1.2.3", "=", "1.2.3"), ("=v=1.2.3", "=", "1.2.3")],
+    );
+    valid(Ecosystem::Npm, &["9007199254740991.0.0"]);
     invalid(Ecosystem::Cargo, &["v1.2.3", "=1.2.3", "1.2"]);
 }
 
