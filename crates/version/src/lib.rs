@@ -1,13 +1,28 @@
 //! Exact version comparators for every ecosystem Crowsnest matches, and OSV range evaluation.
 //!
-//! Each ecosystem has its own module with the rules of the tool that defines its order
-//! (dpkg, rpm, apk-tools, PyPA `packaging`, semver.org, Maven's `ComparableVersion`,
-//! RubyGems' `Gem::Version`, Composer's `VersionParser` + PHP `version_compare`, NuGet).
-//! Nothing here does I/O, and nothing panics on malformed input: every comparator
-//! validates both sides and returns a [`VersionError`] naming the ecosystem and the input.
+//! Each ecosystem has its own module with the rules of the tool that defines its order, and
+//! the tests check it against that tool wherever the tool runs on a Debian machine:
 //!
-//! The entry points are [`compare`] and [`validate`]; [`osv::evaluate`] applies an OSV
-//! record's `ranges` and `versions` to one installed version.
+//! | ecosystem | rules of | checked against (tests/differential.rs, tests/vectors.rs) |
+//! |---|---|---|
+//! | dpkg | dpkg's `parseversion` / `verrevcmp` | `dpkg --compare-versions`, `dpkg --validate-version`, apt_pkg |
+//! | rpm | rpm 4.18 `rpmverCmp` / `rpmvercmp` (`~`, `^`) | python3-rpm `rpm.ver` |
+//! | apk | apk-tools' current `version.c` tokenizer | apk-tools' test/version.data |
+//! | PEP 440 | PyPA `packaging.version` (incl. its Unicode case folding) | `packaging` 23 |
+//! | SemVer, crates.io | semver.org 2.0.0 §9–11 | semver.org examples and validity lists |
+//! | npm | node-semver `clean()` + `compare()` | Debian's node-semver 7 |
+//! | Go | golang.org/x/mod/semver (+ `v`-less OSV spelling) | x/mod/semver and pseudo-version cases |
+//! | Maven | `ComparableVersion` (Maven 4 / master) | ComparableVersionTest, POM spec examples |
+//! | RubyGems | `Gem::Version` | Ruby's RubyGems 3.3 |
+//! | Composer | `VersionParser::normalize` + PHP `version_compare` | composer/semver 3.3 on PHP 8.2 |
+//! | NuGet | NuGet.Versioning `NuGetVersion` + `VersionComparer.Default` | NuGet.Versioning cases |
+//!
+//! Nothing here does I/O, and nothing panics on malformed input: every comparator validates
+//! both sides and returns a [`VersionError`] naming the ecosystem and the input.
+//!
+//! The entry points are [`compare`] and [`validate`]; [`Version`] parses once for repeated
+//! comparisons; [`osv::evaluate`] applies an OSV record's `ranges` and `versions` to one
+//! installed version.
 
 use std::cmp::Ordering;
 use std::fmt;
