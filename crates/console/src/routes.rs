@@ -1,8 +1,10 @@
 //! The route table. Public routes (`_ping`, `authenticate`) sit beside the protected ones, which
 //! pass [`require_auth`] first; all of them sit under `/api/{version}` behind [`check_version`].
 
+mod collections;
 mod credentials;
 mod login;
+mod policies;
 mod settings;
 
 use crate::AppState;
@@ -14,7 +16,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use std::net::{IpAddr, SocketAddr};
 use tower_http::trace::TraceLayer;
 
@@ -30,6 +32,23 @@ pub fn router(state: AppState) -> Router {
             "/settings/registry",
             get(settings::get).post(settings::post).put(settings::put),
         )
+        .route(
+            "/policies/vulnerability/images",
+            get(policies::get_vulnerability).put(policies::put_vulnerability),
+        )
+        .route(
+            "/policies/compliance/container",
+            get(policies::get_compliance).put(policies::put_compliance),
+        )
+        .route(
+            "/collections",
+            get(collections::list).post(collections::create),
+        )
+        .route(
+            "/collections/{id}",
+            put(collections::update).delete(collections::delete),
+        )
+        .route("/collections/{id}/usages", get(collections::usages))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
     let public = Router::new()
         .route("/_ping", get(ping))

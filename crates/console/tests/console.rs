@@ -1,5 +1,6 @@
 mod auth;
 mod credentials;
 mod harness;
+mod policies;
 mod requests;
 mod settings;

@@ -151,7 +151,6 @@ impl Collection {
     /// Trims patterns, drops blank ones and turns empty lists into `["*"]`, as Prisma fills any
     /// list not given.
     pub fn normalise(&mut self) {
-        self.name = self.name.trim().to_string();
         for (_, list) in self.lists_mut() {
             list.retain(|p| !p.trim().is_empty());
             for p in list.iter_mut() {
