@@ -9,6 +9,7 @@
 use crate::error::PolicyError;
 use crate::scope::is_docker_hub;
 use crowsnest_model::scan_result::{ImageScanResult, Vulnerability};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -71,7 +72,7 @@ pub fn package_type_label(id: i64) -> &'static str {
 }
 
 /// Makes a cell safe to open in a spreadsheet: one that would start a formula gets a `'` first.
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
     match cell.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n') => format!("'{cell}").into(),
         _ => cell.into(),
@@ -128,9 +129,10 @@ impl<W: Write> CsvReport<W> {
         let ctx = ImageCells::new(image);
         let mut n = 0;
         for v in vulns {
-            let row = ctx.row(image, v);
-            self.out
-                .write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
+            for cell in ctx.row(image, v) {
+                self.out.write_field(neutralise(&cell).as_bytes())?;
+            }
+            self.out.write_record(None::<&[u8]>)?;
             n += 1;
         }
         self.rows += n;
@@ -201,7 +203,7 @@ impl<'a> ImageCells<'a> {
         }
     }
 
-    fn row(&self, image: &ImageScanResult, v: &Vulnerability) -> [String; 38] {
+    fn row<'r>(&'r self, image: &'r ImageScanResult, v: &'r Vulnerability) -> [Cow<'r, str>; 38] {
         let (license, path) = self
             .packages
             .get(&(v.package_name.as_str(), v.package_version.as_str()))
@@ -210,55 +212,54 @@ impl<'a> ImageCells<'a> {
         let risk: Vec<&str> = v.risk_factors.keys().map(String::as_str).collect();
         // OS findings are keyed by source package; language packages are their own source.
         let source = if v.id == 46 {
-            v.package_name.clone()
+            v.package_name.as_str()
         } else {
-            String::new()
+            ""
         };
+        let b = |s: &'r str| Cow::Borrowed(s);
         [
-            self.registry.clone(),
-            image.repo_tag.repo.clone(),
-            image.repo_tag.tag.clone(),
-            image.id.clone(),
-            image.distro.clone(),
-            image.hostname.clone(),
-            self.layers
-                .get(&v.layer_time)
-                .copied()
-                .unwrap_or("")
-                .to_string(),
-            v.cve.clone(),
-            v.id.to_string(),
-            package_type_label(v.id).to_string(),
-            v.severity.clone(),
-            v.package_name.clone(),
-            source,
-            v.package_version.clone(),
-            license.to_string(),
-            number(v.cvss),
-            v.status.clone(),
-            csv_time_unix(v.fix_date),
-            v.grace_period_days
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            risk.join(", "),
-            String::new(),
-            v.description.clone(),
-            v.cause.clone(),
-            String::new(),
-            self.labels.clone(),
-            csv_time_unix(v.published),
-            csv_time_rfc3339(&v.discovered),
-            v.binary_pkgs.join(", "),
-            String::new(),
-            String::new(),
-            self.collections.clone(),
-            image.repo_tag.digest.clone(),
-            v.link.clone(),
-            String::new(),
-            path.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
+            b(&self.registry),
+            b(&image.repo_tag.repo),
+            b(&image.repo_tag.tag),
+            b(&image.id),
+            b(&image.distro),
+            b(&image.hostname),
+            b(self.layers.get(&v.layer_time).copied().unwrap_or("")),
+            b(&v.cve),
+            Cow::Owned(v.id.to_string()),
+            b(package_type_label(v.id)),
+            b(&v.severity),
+            b(&v.package_name),
+            b(source),
+            b(&v.package_version),
+            b(license),
+            Cow::Owned(number(v.cvss)),
+            b(&v.status),
+            Cow::Owned(csv_time_unix(v.fix_date)),
+            Cow::Owned(
+                v.grace_period_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ),
+            Cow::Owned(risk.join(", ")),
+            b(""),
+            b(&v.description),
+            b(&v.cause),
+            b(""),
+            b(&self.labels),
+            Cow::Owned(csv_time_unix(v.published)),
+            Cow::Owned(csv_time_rfc3339(&v.discovered)),
+            Cow::Owned(v.binary_pkgs.join(", ")),
+            b(""),
+            b(""),
+            b(&self.collections),
+            b(&image.repo_tag.digest),
+            b(&v.link),
+            b(""),
+            b(path),
+            b(""),
+            b(""),
+            b(""),
         ]
     }
 }

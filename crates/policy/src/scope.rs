@@ -199,18 +199,46 @@ fn same(p: &str) -> String {
     p.to_string()
 }
 
-/// Whether the collection selects the image.
-pub fn collection_matches(collection: &Collection, image: &ImageIdentity) -> bool {
+/// The image's names as image patterns see them, computed once per evaluation.
+pub(crate) struct Subject<'a> {
+    image: &'a ImageIdentity,
+    names: [String; 2],
+}
+
+impl<'a> Subject<'a> {
+    pub(crate) fn new(image: &'a ImageIdentity) -> Subject<'a> {
+        Subject {
+            image,
+            names: [image.full_name(), image.name_without_tag()],
+        }
+    }
+}
+
+/// A list that selects everything needs no compiling (most lists of most collections).
+fn selects_all(list: &[String]) -> bool {
+    list.iter().all(|p| p.trim().trim_matches('*').is_empty())
+}
+
+fn field_selects(list: &[String], values: &[String]) -> bool {
+    selects_all(list) || PatternSet::compile(list, same).selects(values)
+}
+
+fn selects(collection: &Collection, subject: &Subject<'_>) -> bool {
     if collection.is_all() {
         return true;
     }
-    let images = PatternSet::compile(&collection.images, canonical_image_pattern);
-    if !images.selects_one(&[image.full_name(), image.name_without_tag()]) {
-        return false;
-    }
-    PatternSet::compile(&collection.labels, same).selects(&image.labels)
-        && PatternSet::compile(&collection.hosts, same).selects(&image.hosts)
-        && PatternSet::compile(&collection.account_ids, same).selects(&image.account_ids)
+    let image_ok = selects_all(&collection.images)
+        || PatternSet::compile(&collection.images, canonical_image_pattern)
+            .selects_one(&subject.names);
+    image_ok
+        && field_selects(&collection.labels, &subject.image.labels)
+        && field_selects(&collection.hosts, &subject.image.hosts)
+        && field_selects(&collection.account_ids, &subject.image.account_ids)
+}
+
+/// Whether the collection selects the image.
+pub fn collection_matches(collection: &Collection, image: &ImageIdentity) -> bool {
+    selects(collection, &Subject::new(image))
 }
 
 /// The current definition of a collection a rule names: the catalogue's when it has one (a rule
@@ -226,21 +254,22 @@ pub(crate) fn resolve<'a>(wanted: &'a Collection, catalogue: &'a [Collection]) -
 pub(crate) fn any_matches(
     wanted: &[Collection],
     catalogue: &[Collection],
-    image: &ImageIdentity,
+    subject: &Subject<'_>,
 ) -> bool {
     wanted
         .iter()
-        .any(|c| collection_matches(resolve(c, catalogue), image))
+        .any(|c| selects(resolve(c, catalogue), subject))
 }
 
 /// Names of the catalogue's collections (and `All`) that select the image, for the results'
 /// `collections` field.
 pub fn matching_collections(catalogue: &[Collection], image: &ImageIdentity) -> Vec<String> {
+    let subject = Subject::new(image);
     let mut names = vec![crate::collection::ALL_COLLECTION.to_string()];
     names.extend(
         catalogue
             .iter()
-            .filter(|c| !c.is_all() && collection_matches(c, image))
+            .filter(|c| !c.is_all() && selects(c, &subject))
             .map(|c| c.name.clone()),
     );
     names
