@@ -13,6 +13,16 @@ pub struct ConsoleConfig {
     pub token_ttl: SignedDuration,
     /// Largest request body accepted; a 19,999-spec PUT is about 3 MB.
     pub max_body_bytes: usize,
+    /// Local feed mirror to build the vulnerability database from when it is missing.
+    pub feeds: Option<PathBuf>,
+    /// Hours between regular scans; 0 disables the periodic scan.
+    pub scan_interval_hours: u64,
+    /// Registry specifications scanned at once.
+    pub parallel_specs: usize,
+    /// Days to keep results of images gone from their registry.
+    pub retention_days: i64,
+    /// Where an empty `registry` (Docker Hub) points; only tests change it.
+    pub docker_hub: Option<String>,
 }
 
 impl ConsoleConfig {
@@ -23,6 +33,11 @@ impl ConsoleConfig {
             data_dir,
             token_ttl: SignedDuration::from_mins(30),
             max_body_bytes: 32 * 1024 * 1024,
+            feeds: None,
+            scan_interval_hours: 24,
+            parallel_specs: 4,
+            retention_days: 30,
+            docker_hub: None,
         }
     }
 }

@@ -26,6 +26,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub engine: crowsnest_scanner::Engine,
     pub auth: Arc<Authenticator>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ConsoleConfig>,
@@ -42,6 +43,7 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
+        engine: crowsnest_scanner::Engine,
         clock: Arc<dyn Clock>,
         signing_key: [u8; 32],
         config: ConsoleConfig,
@@ -54,6 +56,7 @@ impl AppState {
         ));
         AppState {
             store,
+            engine,
             auth,
             clock,
             config: Arc::new(config),

@@ -5,6 +5,7 @@ mod collections;
 mod credentials;
 mod login;
 mod policies;
+mod registry;
 mod settings;
 
 use crate::AppState;
@@ -49,6 +50,14 @@ pub fn router(state: AppState) -> Router {
             put(collections::update).delete(collections::delete),
         )
         .route("/collections/{id}/usages", get(collections::usages))
+        .route("/registry", get(registry::results))
+        .route("/registry/names", get(registry::names))
+        .route("/registry/scan", post(registry::scan))
+        .route("/registry/scan/select", post(registry::scan_select))
+        .route("/registry/stop", post(registry::stop))
+        .route("/registry/stop/{id}", post(registry::stop_spec))
+        .route("/registry/progress", get(registry::progress))
+        .route("/statuses/registry", get(registry::status))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
     let public = Router::new()
         .route("/_ping", get(ping))

@@ -6,6 +6,7 @@ use crate::{AppState, Clock, ensure_admin, router};
 use crowsnest_store::{MasterKey, SecretBox, SqliteStore, Store};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -65,12 +66,91 @@ pub async fn open(
         _ => None,
     };
     ensure_admin(store.as_ref(), admin, &now).await?;
+    let db_path = crowsnest_vulndb::default_path(&config.data_dir);
+    if let Some(feeds) = &config.feeds {
+        build_db_if_missing(feeds, &db_path).await?;
+    }
+    report_db_age(&db_path);
+    let engine = crowsnest_scanner::Engine::new(store.clone(), engine_config(&config, db_path));
     Ok(AppState::new(
         store,
+        engine,
         clock,
         key.derive("console-token-signing"),
         config,
     ))
+}
+
+fn engine_config(config: &ConsoleConfig, db_path: PathBuf) -> crowsnest_scanner::EngineConfig {
+    let mut e = crowsnest_scanner::EngineConfig::new(db_path);
+    e.node = hostname();
+    e.parallel_specs = config.parallel_specs.max(1);
+    e.retention_days = config.retention_days;
+    e.periodic = (config.scan_interval_hours > 0)
+        .then(|| std::time::Duration::from_secs(config.scan_interval_hours * 3600));
+    if let Some(hub) = &config.docker_hub {
+        e.discovery.docker_hub = hub.clone();
+    }
+    e
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "crowsnest".into())
+}
+
+/// First start with `--feeds`: build the vulnerability database from the local mirror.
+async fn build_db_if_missing(feeds: &Path, db_path: &Path) -> Result<(), ConsoleError> {
+    if db_path.exists() {
+        return Ok(());
+    }
+    tracing::info!(feeds = %feeds.display(), "building the vulnerability database from the feed mirror (first start)");
+    let feeds = feeds.to_path_buf();
+    let path = db_path.to_path_buf();
+    let started = std::time::Instant::now();
+    let built = tokio::task::spawn_blocking(move || -> Result<u64, String> {
+        let (db, report) =
+            crowsnest_vulndb::Database::build(&[feeds], &crowsnest_vulndb::ImportOptions::new())
+                .map_err(|e| e.to_string())?;
+        if !report.malformed.is_empty() {
+            tracing::warn!(
+                records = report.malformed.len(),
+                "malformed feed records skipped"
+            );
+        }
+        db.write_atomic(&path).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ConsoleError::Config(format!("vulnerability database build failed: {e}")))?;
+    match built {
+        Ok(bytes) => {
+            tracing::info!(
+                bytes,
+                seconds = started.elapsed().as_secs_f64(),
+                "vulnerability database ready"
+            );
+            Ok(())
+        }
+        Err(e) => Err(ConsoleError::Config(format!(
+            "cannot build the vulnerability database: {e}"
+        ))),
+    }
+}
+
+fn report_db_age(db_path: &Path) {
+    match crowsnest_vulndb::Database::read_status(db_path) {
+        Ok(status) => {
+            let days = (jiff::Timestamp::now().as_second() - status.built_at) / 86_400;
+            tracing::info!(path = %db_path.display(), age_days = days, advisories = status.advisories, "vulnerability database");
+        }
+        Err(_) => tracing::warn!(
+            path = %db_path.display(),
+            "no vulnerability database: images are analysed but not matched; start with --feeds DIR or run `crowsnest db import`"
+        ),
+    }
 }
 
 /// A database URL without its password, for messages.
@@ -81,17 +161,22 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener`, with the scan engine beside it, until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ConsoleError> {
+    let stop_engine = tokio_util::sync::CancellationToken::new();
+    let engine = tokio::spawn(state.engine.clone().run(stop_engine.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(ConsoleError::Serve)
+        .map_err(ConsoleError::Serve);
+    stop_engine.cancel();
+    let _ = engine.await;
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM.

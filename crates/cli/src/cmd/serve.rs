@@ -31,6 +31,18 @@ pub(crate) struct ServeArgs {
     /// Largest accepted request body in bytes [default: 33554432].
     #[arg(long, env = "CROWSNEST_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
+    /// Hours between periodic regular scans; 0 disables them [default: 24].
+    #[arg(long, env = "CROWSNEST_SCAN_INTERVAL_HOURS")]
+    scan_interval_hours: Option<u64>,
+    /// Registry specifications scanned at once [default: 4].
+    #[arg(long, env = "CROWSNEST_PARALLEL_SPECS")]
+    parallel_specs: Option<usize>,
+    /// Days to keep results of images gone from their registry [default: 30].
+    #[arg(long, env = "CROWSNEST_RETENTION_DAYS")]
+    retention_days: Option<i64>,
+    /// Where an empty `registry` (Docker Hub) points; for tests with a local stand-in.
+    #[arg(long, env = "CROWSNEST_DOCKER_HUB", hide = true)]
+    docker_hub: Option<String>,
 }
 
 /// The TOML file's keys; the same names as the flags, with underscores.
@@ -42,6 +54,9 @@ struct FileConfig {
     feeds: Option<PathBuf>,
     token_ttl_minutes: Option<i64>,
     max_body_bytes: Option<usize>,
+    scan_interval_hours: Option<u64>,
+    parallel_specs: Option<usize>,
+    retention_days: Option<i64>,
 }
 
 fn read_file_config(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<FileConfig> {
@@ -81,7 +96,21 @@ fn build_config(
         anyhow::ensure!(max >= 1024, "max_body_bytes must be at least 1024");
         config.max_body_bytes = max;
     }
-    Ok((config, args.feeds.clone().or(file.feeds)))
+    if let Some(hours) = args.scan_interval_hours.or(file.scan_interval_hours) {
+        config.scan_interval_hours = hours;
+    }
+    if let Some(n) = args.parallel_specs.or(file.parallel_specs) {
+        anyhow::ensure!(n > 0, "parallel_specs must be at least 1");
+        config.parallel_specs = n;
+    }
+    if let Some(days) = args.retention_days.or(file.retention_days) {
+        anyhow::ensure!(days >= 0, "retention_days must not be negative");
+        config.retention_days = days;
+    }
+    config.docker_hub = args.docker_hub.clone();
+    config.feeds = args.feeds.clone().or(file.feeds);
+    let feeds = config.feeds.clone();
+    Ok((config, feeds))
 }
 
 pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<ExitCode> {

@@ -62,6 +62,10 @@ async fn maybe_request_scan(state: &AppState, query: &QueryPairs) -> ApiResult<(
             state: "pending".into(),
         })
         .await?;
+    // A save starts a regular scan unless one is already running, as Prisma's "Add and scan".
+    if let Err(e) = state.engine.request_scan(None).await {
+        tracing::info!(reason = %e, "no new scan after saving registry settings");
+    }
     Ok(())
 }
 

@@ -45,6 +45,9 @@ impl Builder {
 
     pub(crate) fn config(&self, data_dir: PathBuf) -> ConsoleConfig {
         let mut config = ConsoleConfig::for_data_dir(data_dir);
+        // Tests never reach the internet: Docker Hub specs point at a closed loopback port.
+        config.docker_hub = Some("http://127.0.0.1:9".into());
+        config.scan_interval_hours = 0;
         if let Some(n) = self.max_body_bytes {
             config.max_body_bytes = n;
         }

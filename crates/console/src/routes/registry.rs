@@ -1,0 +1,212 @@
+//! Scan control and results: `POST /registry/scan`, `/registry/scan/select`, `/registry/stop`,
+//! `/registry/stop/{id}`, `GET /registry/progress`, `/statuses/registry`, `GET /registry` and
+//! `/registry/names`. The work itself is the scan engine's; these handlers translate.
+
+use crate::AppState;
+use crate::body::{JsonBody, QueryPairs};
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use crowsnest_model::scan_result::{
+    ImageScanResult, RegistryScanProgress, RegistryScanRequest, ScanStatus,
+};
+use crowsnest_scanner::ScanError;
+use crowsnest_store::ImageQuery;
+
+/// Prisma's page size limits for self-hosted Consoles.
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 250;
+
+impl From<ScanError> for ApiError {
+    fn from(e: ScanError) -> ApiError {
+        match e {
+            ScanError::Request(m) => ApiError::BadRequest(m),
+            ScanError::Store(s) => s.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub(crate) async fn scan(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<RegistryScanRequest>,
+) -> ApiResult<()> {
+    state.engine.request_scan(body).await?;
+    Ok(())
+}
+
+pub(crate) async fn scan_select(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Vec<RegistryScanRequest>>,
+) -> ApiResult<()> {
+    let requests = body.ok_or_else(|| {
+        ApiError::BadRequest("expected a JSON array of registry scan requests".into())
+    })?;
+    state.engine.request_select(requests).await?;
+    Ok(())
+}
+
+pub(crate) async fn stop(State(state): State<AppState>) -> ApiResult<()> {
+    state.engine.stop_regular().await?;
+    Ok(())
+}
+
+pub(crate) async fn stop_spec(
+    State(state): State<AppState>,
+    Path((_version, id)): Path<(String, String)>,
+) -> ApiResult<()> {
+    let known = state
+        .store
+        .registry_settings()
+        .await?
+        .specifications
+        .iter()
+        .any(|s| s.id == id);
+    if !known {
+        return Err(ApiError::NotFound(format!(
+            "registry specification {id:?} not found"
+        )));
+    }
+    state.engine.stop_spec(&id).await?;
+    Ok(())
+}
+
+pub(crate) async fn progress(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<RegistryScanProgress>>> {
+    let on_demand = query.bool("onDemand")?.unwrap_or(false);
+    let repo = query.get("repo").unwrap_or("");
+    let tag = query.get("tag").unwrap_or("");
+    let digest = query.get("digest").unwrap_or("");
+    if !on_demand
+        && ["registry", "repo", "tag", "digest"]
+            .iter()
+            .any(|k| query.get(k).is_some_and(|v| !v.is_empty()))
+    {
+        return Err(ApiError::BadRequest(
+            "registry, repo, tag and digest are for on-demand progress: add onDemand=true".into(),
+        ));
+    }
+    if on_demand && (repo.is_empty() || (tag.is_empty() && digest.is_empty())) {
+        return Err(ApiError::BadRequest(
+            "on-demand progress needs repo and tag (or digest)".into(),
+        ));
+    }
+    Ok(Json(
+        state.engine.progress(on_demand, repo, tag, digest).await?,
+    ))
+}
+
+pub(crate) async fn status(State(state): State<AppState>) -> ApiResult<Json<ScanStatus>> {
+    Ok(Json(state.engine.status().await?))
+}
+
+/// The shared query parameters of `GET /registry`, `/registry/names` and `/registry/download`.
+pub(crate) fn image_query(query: &QueryPairs, paged: bool) -> ApiResult<ImageQuery> {
+    let limit = query.usize("limit")?.map(|l| l as u64);
+    let limit = if paged {
+        match limit {
+            None | Some(0) => DEFAULT_LIMIT,
+            Some(l) => l.min(MAX_LIMIT),
+        }
+    } else {
+        limit.unwrap_or(0)
+    };
+    // Prisma's names may carry a scheme (`https://host/repo:tag`); ours never do.
+    let names = query
+        .all("name")
+        .into_iter()
+        .map(|n| {
+            n.trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .to_string()
+        })
+        .collect();
+    Ok(ImageQuery {
+        keys: query.all("id"),
+        image_ids: query.all("imageID"),
+        registries: query.all("registry"),
+        repositories: query.all("repository"),
+        names,
+        search: query.get("search").map(str::to_string),
+        sort: query.get("sort").unwrap_or("").to_string(),
+        reverse: query.bool("reverse")?.unwrap_or(false),
+        offset: query.usize("offset")?.unwrap_or(0) as u64,
+        limit,
+    })
+}
+
+/// Shapes one stored result as the query asks: `compact` keeps counts only; `layers` maps
+/// vulnerabilities onto the history entries of the layers that introduced them.
+pub(crate) fn shape(mut r: ImageScanResult, compact: bool, layers: bool) -> ImageScanResult {
+    if layers && !compact {
+        let vulns = r.vulnerabilities.clone().unwrap_or_default();
+        for h in &mut r.history {
+            h.vulnerabilities = Some(
+                vulns
+                    .iter()
+                    .filter(|v| !h.empty_layer && v.function_layer == h.id)
+                    .cloned()
+                    .collect(),
+            );
+        }
+    }
+    if compact {
+        r.vulnerabilities = None;
+        r.compliance_issues = None;
+        r.packages = Vec::new();
+        r.history = Vec::new();
+        r.image.history = Vec::new();
+        r.image.env = Vec::new();
+    }
+    r
+}
+
+fn collections_filter(query: &QueryPairs) -> Vec<String> {
+    query
+        .all("collections")
+        .into_iter()
+        .filter(|c| c != "All")
+        .collect()
+}
+
+pub(crate) async fn results(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> ApiResult<(HeaderMap, Json<Vec<ImageScanResult>>)> {
+    let q = image_query(&query, true)?;
+    let compact = query.bool("compact")?.unwrap_or(false);
+    let layers = query.bool("layers")?.unwrap_or(false);
+    let collections = collections_filter(&query);
+    let (records, total) = state.store.images(&q).await?;
+    let mut out = Vec::with_capacity(records.len());
+    for rec in records {
+        let r: ImageScanResult = serde_json::from_str(&rec.result)
+            .map_err(|e| ApiError::Internal(format!("stored result {}: {e}", rec.key)))?;
+        if !collections.is_empty()
+            && !r
+                .collections
+                .iter()
+                .any(|c| c == "All" || collections.contains(c))
+        {
+            continue;
+        }
+        out.push(shape(r, compact, layers));
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert("Total-Count", total.into());
+    Ok((headers, Json(out)))
+}
+
+pub(crate) async fn names(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> ApiResult<(HeaderMap, Json<Vec<String>>)> {
+    let q = image_query(&query, false)?;
+    let (records, total) = state.store.images(&q).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("Total-Count", total.into());
+    Ok((headers, Json(records.into_iter().map(|r| r.key).collect())))
+}

@@ -1,0 +1,24 @@
+//! Why an image or a scan failed. Every message names the registry, repository and tag, because
+//! it ends up in `GET /statuses/registry` and in the image's `err` field.
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{image}: {source}")]
+    Registry {
+        image: String,
+        #[source]
+        source: crowsnest_registry::RegistryError,
+    },
+    #[error("{image}: {message}")]
+    Analysis { image: String, message: String },
+    #[error("{image}: the scan was stopped")]
+    Cancelled { image: String },
+    #[error("credential {0:?}: {1}")]
+    Credential(String, String),
+    #[error("store: {0}")]
+    Store(#[from] crowsnest_store::StoreError),
+    #[error("vulnerability database: {0}")]
+    Database(String),
+    #[error("{0}")]
+    Request(String),
+}
