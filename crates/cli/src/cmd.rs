@@ -2,6 +2,7 @@
 
 mod db;
 mod discover;
+mod image;
 mod sbom;
 mod serve;
 
@@ -47,6 +48,8 @@ enum Command {
     Db(db::DbCommand),
     /// Resolve a registry specification to the list of images a scan would cover.
     Discover(discover::DiscoverArgs),
+    /// Scan one image (registry reference, oci:DIR or docker-archive:FILE) for vulnerabilities.
+    Image(image::ImageArgs),
     /// List the packages of one image (native JSON, CycloneDX or SPDX).
     Sbom(sbom::SbomArgs),
 }
@@ -67,5 +70,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(cmd) => db::run(cmd, &cli.global).await,
         Command::Discover(args) => discover::run(args, &cli.global).await,
         Command::Sbom(args) => sbom::run(args, &cli.global).await,
+        Command::Image(args) => image::run(args, &cli.global).await,
     }
 }
