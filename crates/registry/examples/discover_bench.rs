@@ -32,27 +32,28 @@ async fn main() {
     let reg = builder.start().await.expect("start docker-registry");
     let pusher = reg.pusher();
     let started = Instant::now();
-    let jobs: Vec<(usize, usize)> = (0..repos)
-        .flat_map(|r| (0..tags).map(move |t| (r, t)))
-        .collect();
-    stream::iter(jobs)
-        .map(|(r, t)| {
+    // Repositories in parallel, each one's tags in order: distribution 2.8 can lose a blob link
+    // when one repository receives the same blob twice at once.
+    stream::iter(0..repos)
+        .map(|r| {
             let pusher = pusher.clone();
             async move {
-                // Creation order is a permutation of tag order, so the two caps differ.
-                let hour = (t * 7) % tags;
-                let img = ImageBuilder::oci()
-                    .created(&format!(
-                        "2024-{:02}-{:02}T{:02}:00:00Z",
-                        1 + hour / 600,
-                        1 + (hour / 24) % 25,
-                        hour % 24
-                    ))
-                    .label(&format!("r{r}t{t}"));
-                pusher
-                    .push_image(&format!("bench/repo-{r:03}"), &format!("1.{t}.0"), &img)
-                    .await
-                    .expect("push");
+                for t in 0..tags {
+                    // Creation order is a permutation of tag order, so the two caps differ.
+                    let hour = (t * 7) % tags;
+                    let img = ImageBuilder::oci()
+                        .created(&format!(
+                            "2024-{:02}-{:02}T{:02}:00:00Z",
+                            1 + hour / 600,
+                            1 + (hour / 24) % 25,
+                            hour % 24
+                        ))
+                        .label(&format!("r{r}t{t}"));
+                    pusher
+                        .push_image(&format!("bench/repo-{r:03}"), &format!("1.{t}.0"), &img)
+                        .await
+                        .expect("push");
+                }
             }
         })
         .buffer_unordered(8)
