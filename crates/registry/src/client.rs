@@ -46,7 +46,9 @@ pub struct ClientOptions {
     /// Upper bound for one wait, including a server's `Retry-After`.
     pub max_backoff: Duration,
     /// Requests in flight per registry host, shared by every client of that host in the process
-    /// (the first client to name a host fixes its limit).
+    /// (the first client to name a host fixes its limit). A request holds its permit until the
+    /// response headers (or a small body) arrive; a streamed blob body does not, so a consumer
+    /// that opens several layers before reading them cannot starve itself.
     pub max_concurrency_per_host: usize,
     /// `n` for catalog and tags pages; `None` lets the registry choose.
     pub page_size: Option<usize>,

@@ -258,3 +258,141 @@ pub async fn run(
         requests: source.requests_sent(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A tag's outcome: its created date (or none), or an error message.
+    type Outcome = Result<Option<&'static str>, &'static str>;
+
+    /// An in-memory source: repo → tag → (created, or None for "no date", or Err message).
+    struct Fake {
+        repos: BTreeMap<&'static str, Vec<(&'static str, Outcome)>>,
+        calls: AtomicU64,
+    }
+
+    impl Source for Fake {
+        fn registry(&self) -> &str {
+            "fake"
+        }
+        fn repositories<'a>(
+            &'a self,
+            selection: &'a Selection,
+        ) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
+            let v = self
+                .repos
+                .keys()
+                .filter(|r| selection.matches(r))
+                .map(|r| r.to_string())
+                .collect();
+            async move { Ok(v) }.boxed()
+        }
+        fn tags<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
+            let v = self.repos[repo]
+                .iter()
+                .map(|(t, _)| t.to_string())
+                .collect();
+            async move { Ok(v) }.boxed()
+        }
+        fn image<'a>(
+            &'a self,
+            repo: &'a str,
+            tag: &'a str,
+        ) -> BoxFuture<'a, Result<ImageFacts, RegistryError>> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let entry = self.repos[repo].iter().find(|(t, _)| *t == tag).unwrap().1;
+            async move {
+                match entry {
+                    Ok(created) => Ok(ImageFacts {
+                        digest: Digest::of(format!("{repo}:{tag}").as_bytes()),
+                        index_digest: None,
+                        created: created.map(|c| c.parse().unwrap()),
+                    }),
+                    Err(m) => Err(RegistryError::Spec(m.to_string())),
+                }
+            }
+            .boxed()
+        }
+        fn requests_sent(&self) -> u64 {
+            self.calls.load(Ordering::Relaxed)
+        }
+    }
+
+    fn fake() -> Fake {
+        let mut repos = BTreeMap::new();
+        repos.insert(
+            "b/app",
+            vec![
+                ("v1.0.0", Ok(Some("2024-01-01T00:00:00Z"))),
+                ("v1.2.0", Ok(Some("2023-01-01T00:00:00Z"))),
+                ("v1.10.0", Ok(None)),
+                ("v2.0.0", Err("boom")),
+                ("edge", Ok(Some("2025-01-01T00:00:00Z"))),
+            ],
+        );
+        repos.insert("a/app", vec![("x", Ok(Some("2020-01-01T00:00:00Z")))]);
+        Fake {
+            repos,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    fn spec(cap: i64, pattern: &str) -> RegistrySpecification {
+        RegistrySpecification {
+            version: "2".into(),
+            cap,
+            version_pattern: pattern.into(),
+            ..Default::default()
+        }
+    }
+
+    fn tags(r: &DiscoveryReport) -> Vec<String> {
+        r.images
+            .iter()
+            .map(|i| format!("{}:{}", i.repo, i.tag))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn cap_by_date_undated_last_errors_reported() {
+        let f = fake();
+        let r = run(&f, &spec(3, ""), 4).await.unwrap();
+        assert_eq!(
+            tags(&r),
+            ["a/app:x", "b/app:edge", "b/app:v1.0.0", "b/app:v1.2.0"]
+        );
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors[0].to_string(), "fake b/app:v2.0.0: boom");
+        let r = run(&f, &spec(0, ""), 1).await.unwrap();
+        assert_eq!(tags(&r).last().unwrap(), "b/app:v1.10.0");
+    }
+
+    #[tokio::test]
+    async fn version_pattern_resolves_only_what_it_keeps() {
+        let f = fake();
+        let r = run(&f, &spec(2, "v%d.%d.%d"), 4).await.unwrap();
+        // v2.0.0 ranks first and fails; v1.10.0 is second. `edge` and `x` do not match.
+        assert_eq!(tags(&r), ["b/app:v1.10.0"]);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.requests, 2);
+    }
+
+    #[tokio::test]
+    async fn selections_and_unknown_types() {
+        let f = fake();
+        let mut s = spec(0, "");
+        s.repository = "B/*".into();
+        s.excluded_tags = vec!["v*".into()];
+        let r = run(&f, &s, 4).await.unwrap();
+        assert_eq!(tags(&r), ["b/app:edge"]);
+        s.version = "gcr".into();
+        let e = discover(&s, Credentials::anonymous(), &DiscoveryOptions::default())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("no discovery module"), "{e}");
+    }
+}

@@ -136,10 +136,18 @@ impl RegistryBuilder {
         if !registry_available() {
             return None;
         }
-        Some(
-            self.start()
-                .await
-                .unwrap_or_else(|e| panic!("cannot start docker-registry: {e}")),
+        // The free port is found by binding and releasing it, so another process can take it
+        // in between; a second try with a new port settles that.
+        let mut last = None;
+        for _ in 0..3 {
+            match self.clone().start().await {
+                Ok(r) => return Some(r),
+                Err(e) => last = Some(e),
+            }
+        }
+        panic!(
+            "cannot start docker-registry: {}",
+            last.map(|e| e.to_string()).unwrap_or_default()
         )
     }
 
