@@ -43,6 +43,20 @@ async fn anonymous_registry_with_nested_names_and_catalog_pages() {
         catalog,
         ["a/b", "a/b/c", "deep/x/y/z", "docker/img", "solo"]
     );
+    // The same with the client asking for pages of one (`n=1`, then `last=` from the Link).
+    let one_by_one = RegistryClient::new(
+        &reg.url(),
+        Credentials::anonymous(),
+        ClientOptions {
+            page_size: Some(1),
+            ..ClientOptions::default()
+        },
+    )
+    .unwrap();
+    let mut paged = one_by_one.catalog().await.unwrap();
+    paged.sort();
+    assert_eq!(paged, catalog);
+    assert_eq!(one_by_one.requests_sent(), 5);
 
     let report = discover(&spec(&reg.url()), Credentials::anonymous(), &quick())
         .await
