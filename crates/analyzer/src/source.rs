@@ -29,16 +29,20 @@ impl ImageRef {
             if rest.is_empty() {
                 return Err(Error::BadReference(s.into()));
             }
-            // A tag follows the last colon unless that colon belongs to the directory itself.
-            if let Some((dir, tag)) = rest.rsplit_once(':')
-                && !tag.contains('/')
-                && !dir.is_empty()
-                && !std::path::Path::new(rest).exists()
-            {
-                return Ok(ImageRef::Oci {
-                    dir: dir.into(),
-                    tag: Some(tag.into()),
-                });
+            // The tag (an OCI ref name, which may itself hold `/` and `:`) follows the first
+            // colon that ends an existing directory; a colon inside the directory name is kept.
+            if !std::path::Path::new(rest).is_dir() {
+                let split = rest
+                    .match_indices(':')
+                    .map(|(i, _)| i)
+                    .find(|&i| std::path::Path::new(&rest[..i]).is_dir())
+                    .or_else(|| rest.rfind(':'));
+                if let Some(i) = split.filter(|&i| i > 0 && i + 1 < rest.len()) {
+                    return Ok(ImageRef::Oci {
+                        dir: rest[..i].into(),
+                        tag: Some(rest[i + 1..].into()),
+                    });
+                }
             }
             return Ok(ImageRef::Oci {
                 dir: rest.into(),
@@ -102,6 +106,14 @@ mod tests {
             ImageRef::Oci {
                 dir: "dir".into(),
                 tag: None
+            }
+        );
+        let tmp = std::env::temp_dir();
+        assert_eq!(
+            ImageRef::parse(&format!("oci:{}:debian/bookworm-slim:12", tmp.display())).unwrap(),
+            ImageRef::Oci {
+                dir: tmp.clone(),
+                tag: Some("debian/bookworm-slim:12".into())
             }
         );
         assert_eq!(
