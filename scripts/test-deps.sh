@@ -13,7 +13,7 @@ want openssl         # crowsnest-testkit's CA, server/client certs and token-sig
 want python3-apt     # crates/version differential tests: apt_pkg.version_compare (dpkg order)
 want python3-rpm     # crates/version differential tests: rpm.ver (rpm EVR order)
 want python3-packaging  # crates/version differential tests: packaging.version (PEP 440)
-want ruby            # crates/version differential tests: Gem::Version (RubyGems)
+want ruby            # crates/version differential tests: Gem::Version (RubyGems); crates/analyzer: real gemspecs
 want php-cli         # crates/version differential tests: PHP version_compare (Composer)
 want php-composer-semver  # crates/version differential tests: Composer's VersionParser
 want nodejs          # crates/version differential tests: node-semver (npm)

@@ -10,19 +10,27 @@ fn main() {
         eprintln!("usage: analyze oci:DIR[:tag]|docker-archive:FILE [PARALLEL_LAYERS]");
         std::process::exit(2);
     };
-    let parallel = args.next().and_then(|p| p.parse().ok()).unwrap_or(Limits::default().parallel_layers);
+    let parallel = args
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(Limits::default().parallel_layers);
     let image = ImageRef::parse(&reference).unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2)
     });
-    let analyzer = Analyzer::new(Limits { parallel_layers: parallel, ..Limits::default() });
+    let analyzer = Analyzer::new(Limits {
+        parallel_layers: parallel,
+        ..Limits::default()
+    });
     let start = Instant::now();
     match analyzer.analyze_source(&image, &NoProgress) {
         Ok(inv) => println!(
             "packages={} warnings={} os={} seconds={:.2}",
             inv.packages.len(),
             inv.warnings.len(),
-            inv.os.map(|o| format!("{}-{}", o.id, o.version_id)).unwrap_or_default(),
+            inv.os
+                .map(|o| format!("{}-{}", o.id, o.version_id))
+                .unwrap_or_default(),
             start.elapsed().as_secs_f64()
         ),
         Err(e) => {

@@ -185,3 +185,54 @@ fn go_binary_on_this_machine() {
     // It is built from a vendor tree in GOPATH mode: build info without a module list.
     assert_eq!(pkgs.len(), 1, "{pkgs:?}");
 }
+
+#[test]
+fn installed_gemspecs_match_rubygems() {
+    // Debian's ruby installs real RubyGems-generated specifications; RubyGems itself reads them
+    // for the expected values.
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in [
+        "/usr/lib/ruby/gems",
+        "/usr/share/rubygems-integration/all/specifications",
+    ] {
+        let out = std::process::Command::new("find")
+            .args([dir, "-name", "*.gemspec", "-path", "*specifications*"])
+            .output()
+            .unwrap();
+        files.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(std::path::PathBuf::from),
+        );
+    }
+    assert!(
+        files.len() >= 5,
+        "needs Debian's ruby (scripts/test-deps.sh installs it)"
+    );
+    let script = "ARGV.each { |f| s = Gem::Specification.load(f); puts [s.name, s.version, s.licenses.join(', ')].join('|') }";
+    let out = std::process::Command::new("ruby")
+        .arg("-e")
+        .arg(script)
+        .args(&files)
+        .output()
+        .expect("ruby");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let got: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let p = parse::ruby_gemspec(&std::fs::read(f).unwrap(), "x")
+                .unwrap()
+                .unwrap();
+            format!("{}|{}|{}", p.name, p.version, p.license.unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(got, want);
+}
