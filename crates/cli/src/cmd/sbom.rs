@@ -90,11 +90,7 @@ impl Bar {
     fn draw(&self) {
         let total = self.total.load(Ordering::Relaxed);
         let done = self.done.load(Ordering::Relaxed);
-        let pct = if total > 0 {
-            (done * 100 / total).min(100)
-        } else {
-            0
-        };
+        let pct = (done * 100).checked_div(total).unwrap_or(0).min(100);
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         if *last == pct {
             return;
