@@ -195,3 +195,55 @@ fn modularity_and_epoch_reach_the_package() {
             .starts_with(&format!("{}:", with_epoch.epoch.unwrap()))
     );
 }
+
+#[test]
+fn rpm_databases_inside_layers() {
+    use crate::support::{LayerBuilder, analyze, config};
+    use crowsnest_analyzer::{Analyzer, PackageKind};
+    let al = analyze("sha256:al", &LayerBuilder::new()
+        .file("etc/os-release", "NAME=\"Amazon Linux\"\nVERSION=\"2023\"\nID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n")
+        .file("var/lib/rpm/rpmdb.sqlite", read("go-rpmdb-pr42/pkg/testdata/amazonlinux2023-plain/rpmdb.sqlite"))
+        .gzip());
+    let inv = Analyzer::default().inventory(&config(1), &[al]).unwrap();
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    let want = csv_nevra("go-rpmdb-pr42/pkg/testdata/amazonlinux2023-plain/packages.csv");
+    let rpms: Vec<_> = inv
+        .packages
+        .iter()
+        .filter(|p| p.kind == PackageKind::Rpm)
+        .collect();
+    assert_eq!(rpms.len(), want.len());
+    let with_epoch = rpms.iter().find(|p| p.version.contains(':')).unwrap();
+    let purl = with_epoch.purl.as_deref().unwrap();
+    assert!(
+        purl.starts_with("pkg:rpm/amzn/")
+            && purl.contains("epoch=")
+            && purl.contains("distro=amzn-2023"),
+        "{purl}"
+    );
+    assert!(
+        rpms.iter()
+            .all(|p| p.source_name.is_some() && p.arch.is_some())
+    );
+
+    let sle = analyze(
+        "sha256:sle",
+        &LayerBuilder::new()
+            .file(
+                "usr/lib/os-release",
+                "NAME=\"SLES\"\nVERSION_ID=\"15.3\"\nID=\"sles\"\n",
+            )
+            .symlink("etc/os-release", "../usr/lib/os-release")
+            .file(
+                "usr/lib/sysimage/rpm/Packages.db",
+                read("go-rpmdb-pr42/pkg/testdata/sle15-bci/Packages.db"),
+            )
+            .zstd(),
+    );
+    let inv = Analyzer::default().inventory(&config(1), &[sle]).unwrap();
+    assert_eq!(inv.os.as_ref().unwrap().id, "sles");
+    assert_eq!(
+        inv.packages.len(),
+        csv_nevra("go-rpmdb-pr42/pkg/testdata/sle15-bci/packages.csv").len()
+    );
+}
