@@ -44,6 +44,10 @@ pub enum FileFacts {
     Symlink { target: String },
     /// A hard link to another path of this or a lower layer.
     HardLink { target: String },
+    /// A file at a path of interest that turned out to hold nothing (a shell script where an
+    /// executable may be, a manifest without a version). Recorded because it still replaces
+    /// whatever a lower layer had at the same path.
+    Nothing,
     /// A file of interest that could not be parsed; its error is among the layer's warnings.
     /// It still hides whatever a lower layer had at the same path.
     Unreadable { error: String },

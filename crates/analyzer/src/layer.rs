@@ -155,14 +155,11 @@ fn walk<R: Read>(
             Some(run_detector(interest, &path, &data, limits))
         };
         match outcome {
-            None => {
-                facts.files.remove(&path);
-            }
             Some(Ok(Some(f))) => {
                 facts.files.insert(path, f);
             }
-            Some(Ok(None)) => {
-                facts.files.remove(&path);
+            None | Some(Ok(None)) => {
+                facts.files.insert(path, FileFacts::Nothing);
             }
             Some(Err(e)) => {
                 facts.warnings.push(format!("layer {short}: /{path}: {e}"));

@@ -181,3 +181,34 @@ fn layer_facts_survive_a_cache_round_trip() {
     assert_eq!(back, facts);
     assert_eq!(merge(&[back], None).packages.len(), 3);
 }
+
+#[test]
+fn file_replaced_by_one_without_packages_hides_the_lower_one() {
+    let cargo_lock = "version = 3\n\n[[package]]\nname = \"regex\"\nversion = \"1.5.4\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+    let l1 = analyze(
+        "sha256:l1",
+        &LayerBuilder::new()
+            .file("srv/Cargo.lock", cargo_lock)
+            .gzip(),
+    );
+    // The upper layer writes an empty lock file at the same path: nothing to report, and the
+    // lower layer's crates must not shine through.
+    let l2 = analyze(
+        "sha256:l2",
+        &LayerBuilder::new()
+            .file("srv/Cargo.lock", "version = 3\n")
+            .gzip(),
+    );
+    assert_eq!(inventory(std::slice::from_ref(&l1)).packages.len(), 1);
+    assert!(inventory(&[l1.clone(), l2]).packages.is_empty());
+    let l3 = analyze(
+        "sha256:l3",
+        &LayerBuilder::new()
+            .exec(
+                "srv/Cargo.lock",
+                b"#!/bin/sh\necho this is a script now, not a lock file at all\n",
+            )
+            .gzip(),
+    );
+    assert!(inventory(&[l1, l3]).packages.is_empty());
+}
