@@ -1,7 +1,7 @@
 //! SBOM writers for an [`Inventory`]: the native JSON (the inventory itself), CycloneDX 1.5 JSON
 //! and SPDX 2.3 JSON. Each package becomes one component / package with its purl, license and
 //! the layer that introduced it; the OS becomes an operating-system component (CycloneDX) or a
-//! package of purpose OPERATING-SYSTEM (SPDX).
+//! package of purpose OPERATING_SYSTEM (SPDX; the JSON schema spells it with `_`).
 
 use crowsnest_model::{Inventory, Package, PackageKind};
 use serde_json::{Value, json};
@@ -166,7 +166,7 @@ fn spdx(inv: &Inventory, subject: &str) -> Value {
             "versionInfo": os.version_id,
             "downloadLocation": "NOASSERTION",
             "filesAnalyzed": false,
-            "primaryPackagePurpose": "OPERATING-SYSTEM",
+            "primaryPackagePurpose": "OPERATING_SYSTEM",
         }));
         relationships.push(json!({"spdxElementId": "SPDXRef-Image", "relationshipType": "CONTAINS", "relatedSpdxElement": "SPDXRef-OperatingSystem"}));
     }
