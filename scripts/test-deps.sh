@@ -24,3 +24,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+# crates/cli tests (image_formats: SARIF 2.1.0, CycloneDX 1.5 and SPDX 2.3 output validated against
+# the published schemas) need Python's jsonschema >= 4.18 (it brings `referencing`).
+python3 -c 'import jsonschema, referencing' 2>/dev/null \
+  || python3 -m pip install -q 'jsonschema>=4.18' 2>/dev/null \
+  || python3 -m pip install -q --break-system-packages 'jsonschema>=4.18'
