@@ -5,12 +5,23 @@
 //! Alpine 3.4 apk db) plus a few Python packages, stores 1,000 of them as JSON, then times
 //! decoding them (the baseline every re-match pays) and matching them.
 //!
-//! `cargo run --release -p crowsnest-vulndb --example match_throughput [DB]`
+//! It also times the scanner's pattern, a new [`Matcher`] per image (so per-matcher caches start
+//! cold every time), on the first 20 inventories.
+//!
+//! `--dump FILE` writes every finding of the two sample inventories and the `explain` steps of
+//! a few heavily advised packages as JSON lines, so a matcher change can be diffed against the
+//! previous build's output (`cmp` the two files).
+//!
+//! `cargo run --release -p crowsnest-vulndb --example match_throughput [DB] [--dump FILE]`
 
 use crowsnest_model::{Inventory, OsInfo, Package, PackageKind};
-use crowsnest_vulndb::{Database, ImportOptions, Matcher};
+use crowsnest_vulndb::{Database, ImportOptions, MatchOptions, Matcher, Outcome};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// A fixed "now" (2025-11-22) so that `Recent vulnerability` and hence `--dump` are stable.
+const NOW: i64 = 1_763_769_600;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 
@@ -112,10 +123,16 @@ fn alpine() -> Inventory {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("crowsnest-bench.db"));
+    let mut args = std::env::args().skip(1);
+    let mut path = None;
+    let mut dump = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--dump" => dump = Some(PathBuf::from(args.next().ok_or("--dump needs a file")?)),
+            _ => path = Some(PathBuf::from(a)),
+        }
+    }
+    let path = path.unwrap_or_else(|| std::env::temp_dir().join("crowsnest-bench.db"));
     if !path.exists() {
         let (db, _) = Database::build(
             &[PathBuf::from(format!("{SHARED}/vulndb"))],
@@ -127,10 +144,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Database::open(&path)?;
     let open = t.elapsed();
     let t = Instant::now();
-    let matcher = Matcher::new(&db);
+    let matcher = Matcher::with_options(&db, MatchOptions::at(NOW));
     let setup = t.elapsed();
 
     let samples = [ubuntu(), alpine()];
+    if let Some(dump) = dump {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&dump)?);
+        for inv in &samples {
+            for f in matcher.match_inventory(inv) {
+                writeln!(out, "{}", serde_json::to_string(&f)?)?;
+            }
+        }
+        for (ns, name, version) in [
+            ("ubuntu:bionic", "glibc", "2.27-3ubuntu1"),
+            ("ubuntu:bionic", "openssl", "1.1.1-1ubuntu2.1~18.04.2"),
+            ("alpine:v3.4", "openssl", "1.0.2k-r0"),
+            ("PyPI", "Django", "2.2.0"),
+            ("PyPI", "pyyaml", "5.3"),
+            ("PyPI", "Jinja2", "not a version"),
+        ] {
+            for s in matcher.explain(ns, name, version, None)? {
+                let verdict = match s.outcome {
+                    Outcome::Affected { fix } => format!("affected ({})", fix.prisma_status()),
+                    Outcome::NotAffected => "not affected".into(),
+                    Outcome::Unknown => "unknown".into(),
+                };
+                writeln!(
+                    out,
+                    "{ns} {name} {version}: {} [{}] {} -> {verdict}",
+                    s.id, s.source, s.rule
+                )?;
+            }
+        }
+        out.flush()?;
+        println!("wrote {}", dump.display());
+    }
     let stored: Vec<String> = (0..1000)
         .map(|i| serde_json::to_string(&samples[i % 2]).expect("encode"))
         .collect();
@@ -154,6 +202,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sum();
     let matching = t.elapsed();
 
+    // The scanner builds a Matcher per image: time that pattern on the first 20 inventories.
+    let t = Instant::now();
+    let per_image: usize = decoded[..20]
+        .iter()
+        .map(|i| {
+            Matcher::with_options(&db, MatchOptions::at(NOW))
+                .match_inventory(i)
+                .len()
+        })
+        .sum();
+    let fresh = t.elapsed();
+
     println!("db open {open:.2?}, matcher setup {setup:.2?}");
     println!("1,000 inventories, {packages} packages, {findings} findings");
     println!("baseline: decode 1,000 stored inventories (JSON) {decode:.2?}");
@@ -162,6 +222,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         packages as f64 / matching.as_secs_f64(),
         matching.as_secs_f64() * 1000.0 / 1000.0,
         matching.as_secs_f64() / decode.as_secs_f64()
+    );
+    println!(
+        "a new Matcher per inventory (the scanner's pattern), 20 inventories, {per_image} findings: {fresh:.2?}, {:.2} ms per inventory",
+        fresh.as_secs_f64() * 1000.0 / 20.0
     );
     Ok(())
 }

@@ -9,6 +9,51 @@ pub(crate) fn metric<'a>(vector: &'a str, metric: &str) -> Option<&'a str> {
     })
 }
 
+/// The metrics the risk factors read, found in one pass over the vector (a finding's risk
+/// factors are computed for every finding, so this is on the matcher's hot path). Each is the
+/// first occurrence, as [`metric`] returns it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RiskMetrics<'a> {
+    pub(crate) av: Option<&'a str>,
+    pub(crate) ac: Option<&'a str>,
+    /// Availability impact: v3's `A`, else v4's `VA`.
+    pub(crate) availability: Option<&'a str>,
+}
+
+pub(crate) fn risk_metrics(vector: &str) -> RiskMetrics<'_> {
+    let (mut av, mut ac, mut a, mut va) = (None, None, None, None);
+    let bytes = vector.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        // Byte scanning: `/` and `:` are ASCII, so every cut is on a character boundary.
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(bytes.len(), |i| start + i);
+        let part = &vector[start..end];
+        start = end + 1;
+        let Some(colon) = part.bytes().position(|b| b == b':') else {
+            continue;
+        };
+        let (k, v) = (&part[..colon], &part[colon + 1..]);
+        let slot = match k {
+            "AV" => &mut av,
+            "AC" => &mut ac,
+            "A" => &mut a,
+            "VA" => &mut va,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(v);
+        }
+    }
+    RiskMetrics {
+        av,
+        ac,
+        availability: a.or(va),
+    }
+}
+
 /// Base score of a `CVSS:3.0/…` or `CVSS:3.1/…` vector; `None` for other versions or a
 /// vector missing a base metric.
 pub(crate) fn v3_base_score(vector: &str) -> Option<f64> {
@@ -103,5 +148,27 @@ mod tests {
         assert_eq!(v3_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P"), None);
         assert_eq!(v3_base_score("CVSS:3.1/AV:X/AC:L"), None);
         assert_eq!(metric("CVSS:3.1/AV:N/AC:L", "AC"), Some("L"));
+    }
+
+    #[test]
+    fn risk_metrics_agree_with_metric() {
+        for v in [
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:L/SC:N/SI:N/SA:N",
+            "AV:N/AC:L/Au:N/C:P/I:P/A:P",
+            "CVSS:3.1/AV:L/AV:N/A:N/VA:H",
+            "",
+            "garbage",
+            "CVSS:3.1/AV/AC:",
+        ] {
+            let m = risk_metrics(v);
+            assert_eq!(m.av, metric(v, "AV"), "{v}");
+            assert_eq!(m.ac, metric(v, "AC"), "{v}");
+            assert_eq!(
+                m.availability,
+                metric(v, "A").or_else(|| metric(v, "VA")),
+                "{v}"
+            );
+        }
     }
 }

@@ -278,12 +278,11 @@ impl Database {
         })
     }
 
-    /// The entries for a package name (already normalised) in a namespace.
-    pub(crate) fn lookup(&self, namespace: &str, name: &str) -> &[Entry] {
-        match self.index.get(namespace).and_then(|m| m.get(name)) {
-            Some(&(start, len)) => &self.entries[start as usize..(start + len) as usize],
-            None => &[],
-        }
+    /// The entries for a package name (already normalised) in a namespace, with the index of
+    /// the first one (unique per name: the matcher's cache key).
+    pub(crate) fn lookup(&self, namespace: &str, name: &str) -> Option<(u32, &[Entry])> {
+        let &(start, len) = self.index.get(namespace)?.get(name)?;
+        Some((start, &self.entries[start as usize..(start + len) as usize]))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crowsnest_model::{OsInfo, Package, PackageKind};
 use crowsnest_version::Ecosystem;
+use std::borrow::Cow;
 
 const DEBIAN: &[(&str, &str)] = &[
     ("3.0", "woody"),
@@ -149,85 +150,96 @@ pub(crate) fn namespace_ecosystem(ns: &str) -> Option<Ecosystem> {
 }
 
 /// Where one package is looked up: namespace, comparator, names to probe, version to compare.
+/// Borrows the package (and the inventory's OS namespace) so that placing a package costs no
+/// allocation except a normalised language-package name.
 #[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub(crate) namespace: String,
+pub(crate) struct Target<'p> {
+    pub(crate) namespace: &'p str,
     pub(crate) eco: Ecosystem,
-    /// Normalised names, source name first for OS packages.
-    pub(crate) keys: Vec<String>,
-    pub(crate) version: String,
+    /// Normalised name, the source name for dpkg and apk packages.
+    pub(crate) key: Cow<'p, str>,
+    /// A second name to probe: an rpm's source name when it differs from the binary name.
+    pub(crate) also: Option<&'p str>,
+    pub(crate) version: &'p str,
     /// rpm module stream (`name:stream`) of the installed build.
-    pub(crate) stream: Option<String>,
+    pub(crate) stream: Option<&'p str>,
 }
 
-pub(crate) fn target(os: Option<&OsInfo>, pkg: &Package) -> Result<Target, String> {
+impl Target<'_> {
+    /// The names to probe, each once.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&*self.key).chain(self.also.filter(|a| *a != self.key))
+    }
+}
+
+/// The OS namespace of an inventory, worked out once for all its packages.
+pub(crate) type OsNamespace = Option<Result<(String, Ecosystem), String>>;
+
+pub(crate) fn inventory_namespace(os: Option<&OsInfo>) -> OsNamespace {
+    os.map(os_namespace)
+}
+
+/// Places one package; `None` when it cannot be placed exactly (then it is not matched).
+pub(crate) fn target<'p>(os: &'p OsNamespace, pkg: &'p Package) -> Option<Target<'p>> {
     if pkg.kind.is_os() {
-        let os = os.ok_or("OS package in an image with no detected OS")?;
-        let (namespace, eco) = os_namespace(os)?;
+        let (namespace, eco) = os.as_ref()?.as_ref().ok()?;
         let expected = match pkg.kind {
             PackageKind::Dpkg => Ecosystem::Dpkg,
             PackageKind::Apk => Ecosystem::Apk,
             _ => Ecosystem::Rpm,
         };
-        if expected != eco {
-            return Err(format!(
-                "{:?} package on {} is not matched",
-                pkg.kind, os.id
-            ));
+        if expected != *eco {
+            return None;
         }
-        let source = pkg.source_name.clone().filter(|s| !s.is_empty());
-        let (keys, version) = match pkg.kind {
+        let source = pkg.source_name.as_deref().filter(|s| !s.is_empty());
+        let (key, also, version) = match pkg.kind {
             // Debian and Ubuntu publish per source package and source version (binNMUs add
             // `+bN` to the binary version only).
             PackageKind::Dpkg => (
-                vec![source.unwrap_or_else(|| pkg.name.clone())],
+                source.unwrap_or(&pkg.name),
+                None,
                 pkg.source_version
-                    .clone()
+                    .as_deref()
                     .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| pkg.version.clone()),
+                    .unwrap_or(&pkg.version),
             ),
             // Alpine's secdb is keyed by origin package; binary and origin versions are equal.
-            PackageKind::Apk => (
-                vec![source.unwrap_or_else(|| pkg.name.clone())],
-                pkg.version.clone(),
-            ),
+            PackageKind::Apk => (source.unwrap_or(&pkg.name), None, pkg.version.as_str()),
             // RHEL-family errata list binary rpm names; VEX not-affected lists use source names.
-            _ => {
-                let mut keys = vec![pkg.name.clone()];
-                if let Some(s) = source.filter(|s| s != &pkg.name) {
-                    keys.push(s);
-                }
-                (keys, pkg.version.clone())
-            }
+            _ => (
+                pkg.name.as_str(),
+                source.filter(|s| *s != pkg.name),
+                pkg.version.as_str(),
+            ),
         };
         let stream = pkg.module.as_deref().and_then(|m| {
             let mut p = m.split(':');
             match (p.next(), p.next()) {
-                (Some(n), Some(s)) if !n.is_empty() => Some(format!("{n}:{s}")),
+                // `name:stream`, a prefix of the module text.
+                (Some(n), Some(s)) if !n.is_empty() => Some(&m[..n.len() + 1 + s.len()]),
                 _ => None,
             }
         });
-        return Ok(Target {
+        return Some(Target {
             namespace,
-            eco,
-            keys,
+            eco: *eco,
+            key: Cow::Borrowed(key),
+            also,
             version,
             stream,
         });
     }
-    let (ns, eco) = language_namespace(pkg.kind).ok_or("unsupported package kind")?;
+    let (ns, eco) = language_namespace(pkg.kind)?;
     let (name, version) = match pkg.kind {
         // Go toolchain advisories are under the `stdlib` module with versions without `go`.
-        PackageKind::GoStdlib => (
-            "stdlib".to_string(),
-            pkg.version.trim_start_matches("go").to_string(),
-        ),
-        _ => (pkg.name.clone(), pkg.version.clone()),
+        PackageKind::GoStdlib => ("stdlib", pkg.version.trim_start_matches("go")),
+        _ => (pkg.name.as_str(), pkg.version.as_str()),
     };
-    Ok(Target {
-        namespace: ns.to_string(),
+    Some(Target {
+        namespace: ns,
         eco,
-        keys: vec![crate::names::normalise(ns, &name)],
+        key: crate::names::normalise(ns, name),
+        also: None,
         version,
         stream: None,
     })

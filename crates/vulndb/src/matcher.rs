@@ -3,13 +3,17 @@
 //! the same vulnerability id are combined, and the finding is enriched (NVD, KEV, EPSS) and given
 //! its severity and risk factors. `explain` runs the same evaluation and returns every step.
 
+mod rule;
+
 use crate::db::Database;
-use crate::distro::{self, Target};
-use crate::record::{Advisory, Entry, OsvEvent, OsvRangeKind, Rule, Status, VersionSet};
+use crate::distro::{self, OsNamespace, Target};
+use crate::record::{Advisory, Entry, Rule, Status};
 use crowsnest_model::{Finding, FixStatus, Inventory, Package, Severity};
-use crowsnest_version::{Ecosystem, compare, osv};
+use crowsnest_version::{Ecosystem, Version};
+use rule::{Compiled, Parsed, Verdict};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 /// Options for matching; `Default` uses the current time.
 #[derive(Debug, Clone)]
@@ -62,12 +66,22 @@ pub struct Step {
     pub outcome: Outcome,
 }
 
-/// Matches inventories against one database. Build once, reuse for many inventories.
+/// Matches inventories against one database. Build once, reuse for many inventories: the
+/// rules of each package name are compiled (versions parsed) the first time a package looks
+/// them up, and kept for every later package and inventory this matcher sees. Building one is
+/// cheap, so a matcher per image costs only the compilation of the rules that image meets.
 pub struct Matcher<'a> {
     db: &'a Database,
-    /// OSV ranges converted to the comparator crate's types once, by entry index.
-    osv: HashMap<usize, Vec<osv::Range>>,
+    /// Compiled rules by the index of a name's first entry; filled lazily, shared by threads.
+    compiled: RwLock<HashMap<u32, Arc<Slot<'a>>>>,
     opts: MatchOptions,
+}
+
+/// The compiled rules of one (namespace, name), parallel to its database entries.
+struct Slot<'a> {
+    eco: Ecosystem,
+    entries: &'a [Entry],
+    rules: Vec<Compiled<'a>>,
 }
 
 impl std::fmt::Debug for Matcher<'_> {
@@ -78,40 +92,14 @@ impl std::fmt::Debug for Matcher<'_> {
     }
 }
 
-fn convert(ranges: &[crate::record::OsvRange]) -> Vec<osv::Range> {
-    ranges
-        .iter()
-        .map(|r| osv::Range {
-            kind: match r.kind {
-                OsvRangeKind::Semver => osv::RangeKind::Semver,
-                OsvRangeKind::Ecosystem => osv::RangeKind::Ecosystem,
-                OsvRangeKind::Git => osv::RangeKind::Git,
-            },
-            events: r
-                .events
-                .iter()
-                .map(|e| match e {
-                    OsvEvent::Introduced(v) => osv::Event::Introduced(v.clone()),
-                    OsvEvent::Fixed(v) => osv::Event::Fixed(v.clone()),
-                    OsvEvent::LastAffected(v) => osv::Event::LastAffected(v.clone()),
-                    OsvEvent::Limit(v) => osv::Event::Limit(v.clone()),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// Combined verdicts of all entries for one vulnerability id on one package.
-#[derive(Default)]
-struct Acc {
-    advisories: Vec<u32>,
-    /// Distribution fixed versions (`FixedIn`), all of them.
-    fixed_in: Vec<String>,
-    statuses: Vec<Status>,
-    /// Range/set verdicts that said affected, with the fix to move to.
-    range_hits: Vec<Option<String>>,
-    rules: Vec<String>,
-    fix_advisory: Option<u32>,
+/// One evaluated rule of one package, kept until the verdicts of its id are combined.
+struct Hit<'c, 'a> {
+    id: &'a str,
+    advisory: u32,
+    entry: &'a Entry,
+    verdict: Verdict<'c, 'a>,
+    /// The step in words (empty for verdicts that never reach a finding).
+    rule: String,
 }
 
 impl<'a> Matcher<'a> {
@@ -120,23 +108,23 @@ impl<'a> Matcher<'a> {
     }
 
     pub fn with_options(db: &'a Database, opts: MatchOptions) -> Matcher<'a> {
-        let osv = db
-            .entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| match &e.rule {
-                Rule::Osv { ranges, .. } => Some((i, convert(ranges))),
-                _ => None,
-            })
-            .collect();
-        Matcher { db, osv, opts }
+        Matcher {
+            db,
+            compiled: RwLock::new(HashMap::new()),
+            opts,
+        }
     }
 
     /// All findings for an inventory, sorted by package then id.
     pub fn match_inventory(&self, inv: &Inventory) -> Vec<Finding> {
+        let os = distro::inventory_namespace(inv.os.as_ref());
+        // Packages in (name, version) order and each package's findings in id order leave the
+        // final sort (kept for packages of equal name and version) next to nothing to do.
+        let mut order: Vec<&Package> = inv.packages.iter().collect();
+        order.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         let mut out = Vec::new();
-        for pkg in &inv.packages {
-            self.match_package_into(inv.os.as_ref(), pkg, &mut out);
+        for pkg in order {
+            self.match_package_into(&os, pkg, &mut out);
         }
         out.sort_by(|a, b| {
             (&a.package_name, &a.package_version, &a.id).cmp(&(
@@ -155,277 +143,214 @@ impl<'a> Matcher<'a> {
         pkg: &Package,
     ) -> Vec<Finding> {
         let mut out = Vec::new();
-        self.match_package_into(os, pkg, &mut out);
+        self.match_package_into(&distro::inventory_namespace(os), pkg, &mut out);
         out
     }
 
-    fn match_package_into(
-        &self,
-        os: Option<&crowsnest_model::OsInfo>,
-        pkg: &Package,
-        out: &mut Vec<Finding>,
-    ) {
-        let Ok(target) = distro::target(os, pkg) else {
+    /// The compiled rules of `name` in `namespace` (compiled on first use).
+    fn slot(&self, namespace: &str, name: &str, eco: Ecosystem) -> Option<Arc<Slot<'a>>> {
+        let (start, entries) = self.db.lookup(namespace, name)?;
+        let cached = self
+            .compiled
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&start)
+            .cloned();
+        if let Some(slot) = cached.filter(|s| s.eco == eco) {
+            return Some(slot);
+        }
+        let slot = Arc::new(Slot {
+            eco,
+            entries,
+            rules: entries
+                .iter()
+                .map(|e| Compiled::compile(eco, &e.rule))
+                .collect(),
+        });
+        self.compiled
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(start, Arc::clone(&slot));
+        Some(slot)
+    }
+
+    fn match_package_into(&self, os: &OsNamespace, pkg: &Package, out: &mut Vec<Finding>) {
+        let Some(target) = distro::target(os, pkg) else {
             return;
         };
-        let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
-        let mut not_affected: std::collections::HashSet<&str> = std::collections::HashSet::new();
-        self.evaluate(&target, false, |adv_idx, adv, step_rule, outcome, entry| {
-            let slot = acc.entry(adv.id.as_str()).or_default();
-            if !slot.advisories.contains(&adv_idx) {
-                slot.advisories.push(adv_idx);
-            }
-            match (&entry.rule, outcome) {
-                (Rule::Status(Status::NotAffected), _) => {
-                    not_affected.insert(adv.id.as_str());
-                }
-                (Rule::FixedIn(v), _) => {
-                    slot.fixed_in.push(v.clone());
-                    slot.rules.push(step_rule);
-                }
-                (Rule::Status(s), _) => {
-                    slot.statuses.push(*s);
-                    slot.rules.push(step_rule);
-                }
-                (_, Outcome::Affected { fix }) => {
-                    slot.range_hits.push(match fix {
-                        FixStatus::Fixed(v) => Some(v),
-                        _ => None,
-                    });
-                    slot.rules.push(step_rule);
-                    if slot.fix_advisory.is_none() {
-                        slot.fix_advisory = Some(adv_idx);
-                    }
-                }
-                _ => {}
-            }
-        });
-        for (id, a) in acc {
-            // A vendor's explicit "not affected" for this release wins.
-            if not_affected.contains(id) {
-                continue;
-            }
-            let fix = if !a.fixed_in.is_empty() {
-                // Several fixes for one id (a DSA and its follow-up): the newest one counts.
-                let newest = a
-                    .fixed_in
-                    .iter()
-                    .max_by(|x, y| compare(target.eco, x, y).unwrap_or(Ordering::Equal))
-                    .cloned()
-                    .unwrap_or_default();
-                match compare(target.eco, &target.version, &newest) {
-                    Ok(Ordering::Less) => FixStatus::Fixed(newest),
-                    _ => continue,
-                }
-            } else if !a.statuses.is_empty() {
-                match a.statuses[0] {
-                    Status::Open => FixStatus::Open,
-                    Status::WillNotFix => FixStatus::WillNotFix,
-                    Status::Deferred => FixStatus::Deferred,
-                    Status::NotAffected => continue,
-                }
-            } else if !a.range_hits.is_empty() {
-                let mut fixes: Vec<String> = a.range_hits.iter().flatten().cloned().collect();
-                fixes.sort_by(|x, y| compare(target.eco, x, y).unwrap_or(Ordering::Equal));
-                match fixes.into_iter().next() {
-                    Some(v) => FixStatus::Fixed(v),
-                    None => FixStatus::Open,
-                }
-            } else {
-                continue;
-            };
-            out.push(self.finding(pkg, &target, id, &a, fix));
+        let installed = Version::parse(target.eco, target.version);
+        let mut slots: [Option<Arc<Slot<'a>>>; 2] = [None, None];
+        for (slot, key) in slots.iter_mut().zip(target.keys()) {
+            *slot = self.slot(target.namespace, key, target.eco);
         }
+        let slots = slots.iter().flatten();
+        let mut hits: Vec<Hit<'_, 'a>> = Vec::new();
+        self.evaluate(&target, slots, &installed, false, |hit| hits.push(hit));
+        // Group by id (a stable sort keeps each id's rules in evaluation order).
+        hits.sort_by(|a, b| a.id.cmp(b.id));
+        let mut rest = hits.as_mut_slice();
+        while let Some(first) = rest.first() {
+            let id = first.id;
+            let n = rest.iter().take_while(|h| h.id == id).count();
+            let (group, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            if let Some(finding) = self.combine(pkg, &target, &installed, group) {
+                out.push(finding);
+            }
+        }
+    }
+
+    /// Combines the verdicts for one id into a finding, or none.
+    fn combine(
+        &self,
+        pkg: &Package,
+        target: &Target<'_>,
+        installed: &Parsed<'_>,
+        group: &mut [Hit<'_, 'a>],
+    ) -> Option<Finding> {
+        // A vendor's explicit "not affected" for this release wins.
+        if group
+            .iter()
+            .any(|h| matches!(h.entry.rule, Rule::Status(Status::NotAffected)))
+        {
+            return None;
+        }
+        let fixed_in = group
+            .iter()
+            .filter_map(|h| match (&h.entry.rule, h.verdict) {
+                (Rule::FixedIn(_), Verdict::Fixed(v)) => Some(v),
+                _ => None,
+            });
+        let status = group.iter().find_map(|h| match h.entry.rule {
+            Rule::Status(s) => Some(s),
+            _ => None,
+        });
+        let range_hits = || {
+            group
+                .iter()
+                .filter_map(|h| match (&h.entry.rule, h.verdict) {
+                    (Rule::Osv { .. } | Rule::Set { .. }, Verdict::Fixed(v)) => Some(Some(v)),
+                    (Rule::Osv { .. } | Rule::Set { .. }, Verdict::Affected(_)) => Some(None),
+                    _ => None,
+                })
+        };
+        let fix = if group
+            .iter()
+            .any(|h| matches!(h.entry.rule, Rule::FixedIn(_)))
+        {
+            // Several fixes for one id (a DSA and its follow-up): the newest one counts.
+            let newest = fixed_in.max_by(|x, y| x.compare(y).unwrap_or(Ordering::Equal))?;
+            match installed {
+                Ok(i) if i.compare(newest) == Some(Ordering::Less) => {
+                    FixStatus::Fixed(newest.as_str().to_string())
+                }
+                _ => return None,
+            }
+        } else if let Some(s) = status {
+            match s {
+                Status::Open => FixStatus::Open,
+                Status::WillNotFix => FixStatus::WillNotFix,
+                Status::Deferred => FixStatus::Deferred,
+                Status::NotAffected => return None,
+            }
+        } else if range_hits().next().is_some() {
+            match range_hits()
+                .flatten()
+                .min_by(|x, y| x.compare(y).unwrap_or(Ordering::Equal))
+            {
+                Some(v) => FixStatus::Fixed(v.as_str().to_string()),
+                None => FixStatus::Open,
+            }
+        } else {
+            return None;
+        };
+        let mut advisories: Vec<u32> = Vec::new();
+        for h in group.iter() {
+            if !advisories.contains(&h.advisory) {
+                advisories.push(h.advisory);
+            }
+        }
+        let fix_advisory = group
+            .iter()
+            .find(|h| {
+                matches!(h.entry.rule, Rule::Osv { .. } | Rule::Set { .. })
+                    && matches!(h.verdict, Verdict::Fixed(_) | Verdict::Affected(_))
+            })
+            .map(|h| h.advisory);
+        let range_fixes: Vec<String> = range_hits()
+            .flatten()
+            .map(|v| v.as_str().to_string())
+            .collect();
+        let id = group[0].id;
+        let rules = group
+            .iter_mut()
+            .filter(|h| match h.entry.rule {
+                Rule::FixedIn(_) => true,
+                Rule::Status(s) => s != Status::NotAffected,
+                _ => matches!(h.verdict, Verdict::Fixed(_) | Verdict::Affected(_)),
+            })
+            .map(|h| std::mem::take(&mut h.rule))
+            .collect();
+        Some(self.finding(
+            pkg,
+            target,
+            id,
+            &advisories,
+            fix_advisory,
+            rules,
+            range_fixes,
+            fix,
+        ))
     }
 
     /// Runs every entry for the target and calls `f` with each verdict.
     /// `explain` asks for the text of every step; matching only needs the affected ones, and
     /// skips distribution fixes the installed version is already past (the newest fix of an id
     /// decides, and it is affected exactly when some fix is above the installed version).
-    fn evaluate(
+    fn evaluate<'c>(
         &self,
-        target: &Target,
+        target: &Target<'_>,
+        slots: impl Iterator<Item = &'c Arc<Slot<'a>>>,
+        installed: &Parsed<'_>,
         explain: bool,
-        mut f: impl FnMut(u32, &'a Advisory, String, Outcome, &'a Entry),
-    ) {
-        let mut seen_keys: Vec<&str> = Vec::new();
-        for key in &target.keys {
-            if seen_keys.contains(&key.as_str()) {
-                continue;
-            }
-            seen_keys.push(key);
-            let entries = self.db.lookup(&target.namespace, key);
-            let base = self
-                .db
-                .index
-                .get(&target.namespace)
-                .and_then(|m| m.get(key.as_str()))
-                .map(|(s, _)| *s as usize)
-                .unwrap_or(0);
-            for (offset, entry) in entries.iter().enumerate() {
-                if !stream_applies(&target.namespace, entry, target.stream.as_deref()) {
+        mut f: impl FnMut(Hit<'c, 'a>),
+    ) where
+        'a: 'c,
+    {
+        let rpm = is_rpm_namespace(target.namespace);
+        for slot in slots {
+            for (entry, rule) in slot.entries.iter().zip(&slot.rules) {
+                if rpm && !stream_applies(entry, target.stream) {
                     continue;
                 }
-                let adv = &self.db.advisories[entry.advisory as usize];
-                if !explain
-                    && let Rule::FixedIn(fixed) = &entry.rule
-                    && compare(target.eco, &target.version, fixed) != Ok(Ordering::Less)
-                {
+                if !explain && rule.is_passed_fix(installed) {
                     continue;
                 }
-                let (rule, outcome) = self.evaluate_entry(target, base + offset, entry, explain);
-                f(entry.advisory, adv, rule, outcome, entry);
+                let (text, verdict) = rule.evaluate(entry, target.version, installed, explain);
+                f(Hit {
+                    id: &self.db.advisories[entry.advisory as usize].id,
+                    advisory: entry.advisory,
+                    entry,
+                    verdict,
+                    rule: text,
+                });
             }
         }
     }
 
-    fn evaluate_entry(
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
         &self,
-        t: &Target,
-        index: usize,
-        entry: &Entry,
-        explain: bool,
-    ) -> (String, Outcome) {
-        let v = t.version.as_str();
-        match &entry.rule {
-            Rule::FixedIn(fixed) => match compare(t.eco, v, fixed) {
-                Ok(Ordering::Less) => (
-                    format!("{v} < {fixed} (fixed in {fixed})"),
-                    Outcome::Affected {
-                        fix: FixStatus::Fixed(fixed.clone()),
-                    },
-                ),
-                Ok(_) => (
-                    format!("{v} >= {fixed} (fixed in {fixed})"),
-                    Outcome::NotAffected,
-                ),
-                Err(e) => (format!("cannot compare: {e}"), Outcome::Unknown),
-            },
-            Rule::Status(s) => {
-                let note = entry
-                    .note
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default();
-                let (word, outcome) = match s {
-                    Status::Open => (
-                        "open: no fix yet",
-                        Outcome::Affected {
-                            fix: FixStatus::Open,
-                        },
-                    ),
-                    Status::WillNotFix => (
-                        "will not fix",
-                        Outcome::Affected {
-                            fix: FixStatus::WillNotFix,
-                        },
-                    ),
-                    Status::Deferred => (
-                        "fix deferred",
-                        Outcome::Affected {
-                            fix: FixStatus::Deferred,
-                        },
-                    ),
-                    Status::NotAffected => ("vendor says not affected", Outcome::NotAffected),
-                };
-                (format!("{word}{note}"), outcome)
-            }
-            Rule::Osv { versions, .. } => {
-                let Some(ranges) = self.osv.get(&index) else {
-                    return ("no ranges".into(), Outcome::Unknown);
-                };
-                match osv::evaluate(t.eco, v, ranges, versions) {
-                    Ok(osv::Verdict::Affected { rule }) => {
-                        let fix = first_fix_above(
-                            t.eco,
-                            v,
-                            ranges.iter().flat_map(|r| {
-                                r.events.iter().filter_map(|e| match e {
-                                    osv::Event::Fixed(f) => Some(f.as_str()),
-                                    _ => None,
-                                })
-                            }),
-                        );
-                        (
-                            rule,
-                            Outcome::Affected {
-                                fix: fix.map_or(FixStatus::Open, FixStatus::Fixed),
-                            },
-                        )
-                    }
-                    Ok(osv::Verdict::NotAffected) => (
-                        if explain {
-                            format!("{v} is outside {}", describe_ranges(ranges))
-                        } else {
-                            String::new()
-                        },
-                        Outcome::NotAffected,
-                    ),
-                    Ok(osv::Verdict::Unknown { note }) => (note, Outcome::Unknown),
-                    Err(e) => (format!("cannot evaluate: {e}"), Outcome::Unknown),
-                }
-            }
-            Rule::Set {
-                affected,
-                unaffected,
-                fixed,
-            } => {
-                let inside = |set: &VersionSet| -> Result<bool, crowsnest_version::VersionError> {
-                    for clause in &set.clauses {
-                        let mut all = true;
-                        for c in clause {
-                            let ord = compare(t.eco, v, &c.version)?;
-                            let ok = match c.op {
-                                crate::record::Op::Lt => ord == Ordering::Less,
-                                crate::record::Op::Le => ord != Ordering::Greater,
-                                crate::record::Op::Gt => ord == Ordering::Greater,
-                                crate::record::Op::Ge => ord != Ordering::Less,
-                                crate::record::Op::Eq => ord == Ordering::Equal,
-                                crate::record::Op::Ne => ord != Ordering::Equal,
-                            };
-                            if !ok {
-                                all = false;
-                                break;
-                            }
-                        }
-                        if all {
-                            return Ok(true);
-                        }
-                    }
-                    Ok(false)
-                };
-                match (inside(affected), inside(unaffected)) {
-                    (Ok(true), Ok(false)) => {
-                        let fix = first_fix_above(t.eco, v, fixed.iter().map(String::as_str));
-                        (
-                            format!(
-                                "{v} is in {} and not in [{}]",
-                                affected.describe(),
-                                unaffected.describe()
-                            ),
-                            Outcome::Affected {
-                                fix: fix.map_or(FixStatus::Open, FixStatus::Fixed),
-                            },
-                        )
-                    }
-                    (Ok(_), Ok(_)) if !explain => (String::new(), Outcome::NotAffected),
-                    (Ok(_), Ok(_)) => (
-                        format!(
-                            "{v} is outside {} or within [{}]",
-                            affected.describe(),
-                            unaffected.describe()
-                        ),
-                        Outcome::NotAffected,
-                    ),
-                    (Err(e), _) | (_, Err(e)) => (format!("cannot compare: {e}"), Outcome::Unknown),
-                }
-            }
-        }
-    }
-
-    fn finding(&self, pkg: &Package, t: &Target, id: &str, a: &Acc, fix: FixStatus) -> Finding {
-        let advs: Vec<&Advisory> = a
-            .advisories
+        pkg: &Package,
+        t: &Target<'_>,
+        id: &str,
+        advisories: &[u32],
+        fix_advisory: Option<u32>,
+        applicable_rules: Vec<String>,
+        range_fixes: Vec<String>,
+        fix: FixStatus,
+    ) -> Finding {
+        let advs: Vec<&Advisory> = advisories
             .iter()
             .map(|i| &self.db.advisories[*i as usize])
             .collect();
@@ -466,8 +391,7 @@ impl<'a> Matcher<'a> {
             .chain(enrich.and_then(|e| e.nvd_published))
             .min();
         let fix_date = match &fix {
-            FixStatus::Fixed(_) => a
-                .fix_advisory
+            FixStatus::Fixed(_) => fix_advisory
                 .and_then(|i| self.db.advisories[i as usize].fix_date)
                 .or_else(|| advs.iter().filter_map(|a| a.fix_date).max()),
             _ => None,
@@ -495,17 +419,15 @@ impl<'a> Matcher<'a> {
         }
         if let Some(vector) = cvss.and_then(|c| c.vector.as_deref()) {
             let v3 = vector.starts_with("CVSS:3") || vector.starts_with("CVSS:4");
-            let av = crate::cvss::metric(vector, "AV");
-            if av == Some("N") {
+            let m = crate::cvss::risk_metrics(vector);
+            if m.av == Some("N") {
                 risk.push("Attack vector: network".into());
             }
-            let ac = crate::cvss::metric(vector, "AC");
-            if ac == Some("L") {
+            if m.ac == Some("L") {
                 risk.push("Attack complexity: low".into());
             }
             // Availability impact: High → DoS - High, Low → DoS - Low (v3/v4 vectors only).
-            let a_impact =
-                crate::cvss::metric(vector, "A").or_else(|| crate::cvss::metric(vector, "VA"));
+            let a_impact = m.availability;
             if v3 {
                 match a_impact {
                     Some("H") => risk.push("DoS - High".into()),
@@ -520,14 +442,14 @@ impl<'a> Matcher<'a> {
         {
             risk.push("Recent vulnerability".into());
         }
-        let mut fixed_versions: Vec<String> = a.range_hits.iter().flatten().cloned().collect();
+        let mut fixed_versions = range_fixes;
         if let FixStatus::Fixed(v) = &fix
             && !fixed_versions.contains(v)
         {
             fixed_versions.insert(0, v.clone());
         }
         let source_name = if pkg.kind.is_os() {
-            t.keys.first().filter(|k| **k != pkg.name).cloned()
+            Some(t.key.to_string()).filter(|k| *k != pkg.name)
         } else {
             None
         };
@@ -558,7 +480,7 @@ impl<'a> Matcher<'a> {
             kev,
             epss,
             risk_factors: risk,
-            applicable_rules: a.rules.clone(),
+            applicable_rules,
             layer_digest: pkg.layer_digest.clone(),
             package_path: pkg.path.clone(),
         }
@@ -577,18 +499,39 @@ impl<'a> Matcher<'a> {
         let eco = distro::namespace_ecosystem(namespace)
             .ok_or_else(|| format!("unknown namespace {namespace:?}"))?;
         let target = Target {
-            namespace: namespace.to_string(),
+            namespace,
             eco,
-            keys: vec![crate::names::normalise(namespace, package)],
-            version: version.to_string(),
-            stream: stream.map(str::to_string),
+            key: crate::names::normalise(namespace, package),
+            also: None,
+            version,
+            stream,
         };
+        let installed = Version::parse(eco, version);
+        let slots: Vec<Arc<Slot<'a>>> = target
+            .keys()
+            .filter_map(|k| self.slot(namespace, k, eco))
+            .collect();
         let mut steps = Vec::new();
-        self.evaluate(&target, true, |_, adv, rule, outcome, _| {
+        self.evaluate(&target, slots.iter(), &installed, true, |hit| {
+            let adv = &self.db.advisories[hit.advisory as usize];
+            let outcome = match hit.verdict {
+                Verdict::Fixed(v) => Outcome::Affected {
+                    fix: FixStatus::Fixed(v.as_str().to_string()),
+                },
+                Verdict::Affected(s) => Outcome::Affected {
+                    fix: match s {
+                        Status::WillNotFix => FixStatus::WillNotFix,
+                        Status::Deferred => FixStatus::Deferred,
+                        _ => FixStatus::Open,
+                    },
+                },
+                Verdict::NotAffected => Outcome::NotAffected,
+                Verdict::Unknown => Outcome::Unknown,
+            };
             steps.push(Step {
                 id: adv.id.clone(),
                 source: adv.source.clone(),
-                rule,
+                rule: hit.rule,
                 outcome,
             });
         });
@@ -596,39 +539,15 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// The lowest fixed version above `installed`.
-fn first_fix_above<'s>(
-    eco: Ecosystem,
-    installed: &str,
-    fixes: impl Iterator<Item = &'s str>,
-) -> Option<String> {
-    let mut above: Vec<&str> = fixes
-        .filter(|f| compare(eco, installed, f) == Ok(Ordering::Less))
-        .collect();
-    above.sort_by(|a, b| compare(eco, a, b).unwrap_or(Ordering::Equal));
-    above.first().map(|s| s.to_string())
-}
-
-fn describe_ranges(ranges: &[osv::Range]) -> String {
-    ranges
-        .iter()
-        .map(|r| {
-            let ev: Vec<String> = r.events.iter().map(|e| e.to_string()).collect();
-            format!("{} [{}]", r.kind.as_osv(), ev.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+fn is_rpm_namespace(namespace: &str) -> bool {
+    namespace.starts_with("almalinux:")
+        || namespace.starts_with("rocky:")
+        || namespace.starts_with("redhat:")
 }
 
 /// rpm module streams: an entry built in a module applies only to installed builds of that
 /// stream; a non-modular entry only to non-modular builds. Other namespaces ignore streams.
-fn stream_applies(namespace: &str, entry: &Entry, stream: Option<&str>) -> bool {
-    let rpm = namespace.starts_with("almalinux:")
-        || namespace.starts_with("rocky:")
-        || namespace.starts_with("redhat:");
-    if !rpm {
-        return true;
-    }
+fn stream_applies(entry: &Entry, stream: Option<&str>) -> bool {
     match (&entry.module, stream) {
         (None, None) => true,
         (None, Some(_)) => matches!(entry.rule, Rule::Status(_)),

@@ -1,18 +1,20 @@
 //! Package-name normalisation per namespace, applied identically when importing and matching
 //! so that a lookup is one exact hash probe.
 
+use std::borrow::Cow;
+
 /// The normalised key of `name` in `namespace` (an OSV ecosystem or `distro:release`).
 ///
 /// - PyPI: PEP 503 (lower case, runs of `-`, `_`, `.` become one `-`).
 /// - crates.io: lower case, `_` as `-` (crates.io refuses names differing only so).
 /// - NuGet and Packagist: lower case (both registries compare names case-insensitively).
-/// - npm, Go, Maven, RubyGems and every distribution: exact.
-pub(crate) fn normalise(namespace: &str, name: &str) -> String {
+/// - npm, Go, Maven, RubyGems and every distribution: exact (borrowed, no copy).
+pub(crate) fn normalise<'n>(namespace: &str, name: &'n str) -> Cow<'n, str> {
     match namespace {
-        "PyPI" => pep503(name),
-        "crates.io" => name.to_ascii_lowercase().replace('_', "-"),
-        "NuGet" | "Packagist" => name.to_ascii_lowercase(),
-        _ => name.to_string(),
+        "PyPI" => Cow::Owned(pep503(name)),
+        "crates.io" => Cow::Owned(name.to_ascii_lowercase().replace('_', "-")),
+        "NuGet" | "Packagist" => Cow::Owned(name.to_ascii_lowercase()),
+        _ => Cow::Borrowed(name),
     }
 }
 

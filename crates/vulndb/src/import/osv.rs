@@ -201,7 +201,7 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
         } else {
             None
         };
-        let key = names::normalise(&ns, &name);
+        let key = names::normalise(&ns, &name).into_owned();
         parsed.push((ns, key, Rule::Osv { ranges, versions }, module));
     }
     ctx.record(&source);
