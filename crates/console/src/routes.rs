@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/collections/{id}/usages", get(collections::usages))
         .route("/registry", get(registry::results))
         .route("/registry/names", get(registry::names))
+        .route("/registry/download", get(registry::download))
         .route("/registry/scan", post(registry::scan))
         .route("/registry/scan/select", post(registry::scan_select))
         .route("/registry/stop", post(registry::stop))

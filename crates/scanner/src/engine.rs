@@ -24,6 +24,10 @@ use crowsnest_model::scan_result::{
     ImageTag, Progress, RegistryScanProgress, RegistryScanRequest, ScanStatus,
 };
 use crowsnest_model::spec::RegistrySpecification;
+use crowsnest_policy::{
+    COLLECTION_DOCUMENT_KIND, COMPLIANCE_POLICY_ID, ComplianceInput, POLICY_DOCUMENT_KIND,
+    PolicySet, VULNERABILITY_POLICY_ID, evaluate_image,
+};
 use crowsnest_registry::{
     Credentials, DiscoveryOptions, RegistryAuth, RegistryClient, TargetPlatform,
 };
@@ -170,9 +174,7 @@ impl Engine {
 
     /// The build id of the loaded database (`""` when none).
     pub fn db_version(&self) -> String {
-        self.db()
-            .map(|d| d.status().built_at.to_string())
-            .unwrap_or_default()
+        self.db().map(|d| db_version(&d)).unwrap_or_default()
     }
 
     /// Runs the supervisor until `shutdown` is cancelled.
@@ -376,7 +378,7 @@ impl Engine {
         specs
             .into_iter()
             .find(|s| {
-                s.registry.trim_end_matches('/') == tag.registry.trim_end_matches('/')
+                registry_name(&s.registry) == registry_name(&tag.registry)
                     && Selection::new(&s.repository, &s.excluded_repositories).matches(&tag.repo)
                     && (tag.tag.is_empty()
                         || Selection::new(&s.tag, &s.excluded_tags).matches(&tag.tag))
@@ -646,7 +648,7 @@ impl Engine {
                     id: 0,
                     scan_id: scan.id,
                     spec_id: spec.id.clone(),
-                    registry: spec.registry.clone(),
+                    registry: registry_name(&spec.registry),
                     repo: tag.repo.clone(),
                     tag: if tag.tag.is_empty() {
                         tag.digest.clone()
@@ -701,7 +703,7 @@ impl Engine {
                     let keys: Vec<String> = report
                         .images
                         .iter()
-                        .map(|i| image_key(&spec.registry, &i.repo, &i.tag))
+                        .map(|i| image_key(&registry_name(&spec.registry), &i.repo, &i.tag))
                         .collect();
                     store.touch_images(&keys, &now().to_string()).await?;
                     report
@@ -711,7 +713,7 @@ impl Engine {
                             id: 0,
                             scan_id: scan.id,
                             spec_id: spec.id.clone(),
-                            registry: spec.registry.clone(),
+                            registry: registry_name(&spec.registry),
                             repo: i.repo.clone(),
                             tag: i.tag.clone(),
                             digest: i.digest.to_string(),
@@ -751,37 +753,41 @@ impl Engine {
             .ok()
             .filter(|n| *n > 0)
             .unwrap_or(self.inner.config.default_scanners);
-        loop {
-            if token.is_cancelled() || self.spec_stopped(scan.id, &spec.id) {
-                return Ok(());
-            }
-            let lease_until = (now()
-                + jiff::SignedDuration::try_from(self.inner.config.lease).unwrap_or_default())
-            .as_second();
-            let jobs = store
-                .claim_jobs(
-                    scan.id,
-                    &spec.id,
-                    &self.inner.config.node,
-                    lease_until,
-                    scanners as u64,
-                )
-                .await?;
-            if jobs.is_empty() {
-                let counts = store.job_counts(scan.id, Some(&spec.id)).await?;
-                if counts.pending == 0 && counts.running == 0 {
-                    break;
+        // `scanners` workers, each taking one job at a time: a hanging image holds one worker,
+        // not a whole batch.
+        let worker = |_: usize| async {
+            loop {
+                if token.is_cancelled() || self.spec_stopped(scan.id, &spec.id) {
+                    return Ok::<bool, ScanError>(false);
                 }
-                // Another node holds the rest; look again shortly.
-                tokio::select! {
-                    _ = token.cancelled() => return Ok(()),
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                }
+                let lease_until = (now()
+                    + jiff::SignedDuration::try_from(self.inner.config.lease).unwrap_or_default())
+                .as_second();
+                let mut jobs = store
+                    .claim_jobs(scan.id, &spec.id, &self.inner.config.node, lease_until, 1)
+                    .await?;
+                let Some(job) = jobs.pop() else {
+                    let counts = store.job_counts(scan.id, Some(&spec.id)).await?;
+                    if counts.pending == 0 {
+                        // What is still running belongs to the other workers (or nodes).
+                        return Ok(true);
+                    }
+                    tokio::select! {
+                        _ = token.cancelled() => return Ok(false),
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => continue,
+                    }
+                };
+                self.scan_job(scan, &spec, &client, platform, job, token)
+                    .await;
             }
-            let work = jobs
-                .into_iter()
-                .map(|job| self.scan_job(scan, &spec, &client, platform, job, token));
-            futures_util::future::join_all(work).await;
+        };
+        let outcomes = futures_util::future::join_all((0..scanners).map(worker)).await;
+        let mut finished = true;
+        for o in outcomes {
+            finished &= o?;
+        }
+        if !finished {
+            return Ok(());
         }
         record.state = "done".into();
         store.put_scan_spec(&record).await?;
@@ -803,7 +809,17 @@ impl Engine {
             .await;
         let (state, error) = match &outcome {
             Ok(()) => ("done", String::new()),
-            Err(ScanError::Cancelled { .. }) => ("cancelled", String::new()),
+            // Stopped by a user: cancelled. Interrupted by a shutdown while the scan still runs:
+            // back to pending, so the next start picks it up again.
+            Err(ScanError::Cancelled { .. }) => {
+                let still_running =
+                    matches!(store.scan(scan.id).await, Ok(Some(s)) if s.state == "running");
+                if still_running && !self.spec_stopped(scan.id, &spec.id) {
+                    ("pending", String::new())
+                } else {
+                    ("cancelled", String::new())
+                }
+            }
             Err(e) => ("failed", e.to_string()),
         };
         if state == "failed" {
@@ -827,7 +843,7 @@ impl Engine {
         token: &CancellationToken,
     ) -> Result<(), ScanError> {
         let store = &self.inner.store;
-        let key = image_key(&spec.registry, &job.repo, &job.tag);
+        let key = image_key(&registry_name(&spec.registry), &job.repo, &job.tag);
         let previous = store.image(&key).await?;
         let db = self.db();
         let db_version = self.db_version();
@@ -862,16 +878,19 @@ impl Engine {
         } else {
             job.digest.as_str()
         };
-        let analyzed = analyze_registry_image(
-            client,
-            &job.repo,
-            reference,
-            platform,
-            &self.inner.analyzer,
-            &self.inner.cache,
-            token,
-        )
-        .await?;
+        // Every network wait of the pull ends when the scan is stopped, not only the analysis.
+        let analyzed = tokio::select! {
+            r = analyze_registry_image(
+                client,
+                &job.repo,
+                reference,
+                platform,
+                &self.inner.analyzer,
+                &self.inner.cache,
+                token,
+            ) => r?,
+            _ = token.cancelled() => return Err(ScanError::Cancelled { image: key }),
+        };
         if token.is_cancelled() {
             return Err(ScanError::Cancelled { image: key });
         }
@@ -913,7 +932,7 @@ impl Engine {
     ) -> Result<(), ScanError> {
         let when = now();
         let who = ImageIdentity {
-            registry: spec.registry.clone(),
+            registry: registry_name(&spec.registry),
             repo: job.repo.clone(),
             tag: job.tag.clone(),
             registry_type: spec.version.clone(),
@@ -925,9 +944,24 @@ impl Engine {
             pull_duration_ms: pull_ms,
             hostname: self.inner.config.node.clone(),
         };
-        let record = self.build_record(&who, &spec.id, stored, db)?;
+        let policies = self.policies().await?;
+        let record = self.build_record(&who, &spec.id, stored, db, &policies)?;
         self.inner.store.put_image(&record).await?;
         Ok(())
+    }
+
+    /// The current policies and collections, as the Console stored them (built-ins otherwise).
+    async fn policies(&self) -> Result<PolicySet, ScanError> {
+        let store = &self.inner.store;
+        let vuln = store
+            .document(POLICY_DOCUMENT_KIND, VULNERABILITY_POLICY_ID)
+            .await?;
+        let compliance = store
+            .document(POLICY_DOCUMENT_KIND, COMPLIANCE_POLICY_ID)
+            .await?;
+        let collections = store.documents(COLLECTION_DOCUMENT_KIND).await?;
+        PolicySet::from_documents(vuln, compliance, collections)
+            .map_err(|e| ScanError::Request(format!("stored policies: {e}")))
     }
 
     fn build_record(
@@ -936,6 +970,7 @@ impl Engine {
         spec_id: &str,
         stored: StoredImage,
         db: Option<&Database>,
+        policies: &PolicySet,
     ) -> Result<ImageRecord, ScanError> {
         let findings = match db {
             Some(db) => Matcher::with_options(db, MatchOptions::at(who.scan_time.as_second()))
@@ -943,7 +978,22 @@ impl Engine {
             None => Vec::new(),
         };
         let vulns = vulnerabilities(&findings, &stored, &who.scan_time.to_string());
-        let result = build_result(who, &stored, vulns, Vec::new());
+        let inv = &stored.inventory;
+        let os = inv.os.clone().unwrap_or_default();
+        let identity = crowsnest_policy::ImageIdentity::new(&who.registry, &who.repo, &who.tag)
+            .with_config_labels(inv.config.labels.iter(), &os.id, &os.version_id);
+        let mut compliance = ComplianceInput::new(&inv.config).packages(&inv.packages);
+        if let Some(created) = stored
+            .created
+            .as_deref()
+            .and_then(|c| c.parse::<jiff::Timestamp>().ok())
+        {
+            compliance = compliance.created(created);
+        }
+        let eval = evaluate_image(policies, &identity, &vulns, &compliance, who.scan_time);
+        let mut result = build_result(who, &stored, eval.vulnerabilities, eval.compliance_issues);
+        result.collections = eval.collections;
+        result.policy = Some(eval.verdict);
         let now = who.scan_time.to_string();
         Ok(ImageRecord {
             key: who.key(),
@@ -957,9 +1007,7 @@ impl Engine {
             first_scan_time: who.first_scan_time.clone().unwrap_or_else(|| now.clone()),
             last_seen: now,
             vulns: result.vulnerabilities_count as i64,
-            db_version: db
-                .map(|d| d.status().built_at.to_string())
-                .unwrap_or_default(),
+            db_version: db.map(db_version).unwrap_or_default(),
             inventory: serde_json::to_string(&stored).map_err(StoreError::from)?,
             result: serde_json::to_string(&result).map_err(StoreError::from)?,
         })
@@ -969,7 +1017,8 @@ impl Engine {
     /// is pulled. Returns how many were updated.
     pub async fn rematch_all(&self) -> Result<u64, ScanError> {
         let Some(db) = self.db() else { return Ok(0) };
-        let version = db.status().built_at.to_string();
+        let version = db_version(&db);
+        let policies = self.policies().await?;
         let mut updated = 0;
         for (key, v) in self.inner.store.image_db_versions().await? {
             if v == version {
@@ -995,7 +1044,8 @@ impl Engine {
                 pull_duration_ms: 0,
                 hostname: self.inner.config.node.clone(),
             };
-            let mut record = self.build_record(&who, &prev.spec_id, stored, Some(&db))?;
+            let mut record =
+                self.build_record(&who, &prev.spec_id, stored, Some(&db), &policies)?;
             record.last_seen = prev.last_seen.clone();
             self.inner.store.put_image(&record).await?;
             updated += 1;
@@ -1149,6 +1199,24 @@ impl Engine {
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
+}
+
+/// Identifies a database build: its build time and size (two builds within one second differ
+/// in content, and so in counts, in every realistic case).
+fn db_version(db: &Database) -> String {
+    let s = db.status();
+    format!("{}-{}-{}", s.built_at, s.advisories, s.entries)
+}
+
+/// The registry as results name it: the specification's address without scheme or trailing
+/// slash (`https://reg:5000/` → `reg:5000`); empty for Docker Hub.
+pub(crate) fn registry_name(registry: &str) -> String {
+    registry
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Splits a PEM bundle into its certificate blocks and its private key block.

@@ -135,6 +135,15 @@ impl FaultProxy {
             });
     }
 
+    /// Removes every injected fault: from now on requests are forwarded unchanged.
+    pub fn clear(&self) {
+        self.state
+            .rules
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// How many requests the proxy saw whose "METHOD path?query" contains `needle`.
     pub fn hits(&self, needle: &str) -> usize {
         self.state

@@ -210,3 +210,112 @@ pub(crate) async fn names(
     headers.insert("Total-Count", total.into());
     Ok((headers, Json(records.into_iter().map(|r| r.key).collect())))
 }
+
+/// A `Write` whose bytes the CSV task hands out chunk by chunk.
+#[derive(Clone, Default)]
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedBuffer {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Images read from the store per page while streaming the CSV.
+const CSV_PAGE: u64 = 100;
+
+/// `GET /registry/download`: the results as CSV, one row per vulnerability of one package of one
+/// image. Streamed page by page: memory does not grow with the number of results.
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let mut q = image_query(&query, false)?;
+    let collections = collections_filter(&query);
+    let first_offset = q.offset;
+    let overall_limit = q.limit;
+    let buffer = SharedBuffer::default();
+    let mut report = crowsnest_policy::CsvReport::new(buffer.clone())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let _ = tx.send(Ok(buffer.take())).await;
+        let mut sent: u64 = 0;
+        q.offset = first_offset;
+        loop {
+            q.limit = if overall_limit > 0 {
+                CSV_PAGE.min(overall_limit - sent)
+            } else {
+                CSV_PAGE
+            };
+            if q.limit == 0 {
+                break;
+            }
+            let page = match store.images(&q).await {
+                Ok((page, _)) => page,
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            };
+            let n = page.len() as u64;
+            for rec in page {
+                let Ok(r) = serde_json::from_str::<ImageScanResult>(&rec.result) else {
+                    continue;
+                };
+                if !collections.is_empty()
+                    && !r
+                        .collections
+                        .iter()
+                        .any(|c| c == "All" || collections.contains(c))
+                {
+                    continue;
+                }
+                if let Err(e) = report.write_image(&r).and_then(|_| report.flush()) {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+                // A client that went away ends the stream.
+                if tx.send(Ok(buffer.take())).await.is_err() {
+                    return;
+                }
+            }
+            sent += n;
+            if n < q.limit {
+                break;
+            }
+            q.offset += n;
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"registry_report.csv\"",
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
