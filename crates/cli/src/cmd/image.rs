@@ -77,29 +77,8 @@ pub(crate) struct ImageArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Registry username (Basic auth or the registry's token service).
-    #[arg(long)]
-    username: Option<String>,
-    /// Registry password (visible to other local users; prefer --password-stdin).
-    #[arg(
-        long,
-        requires = "username",
-        env = "CROWSNEST_REGISTRY_PASSWORD",
-        hide_env_values = true
-    )]
-    password: Option<String>,
-    /// Read the registry password from the first line of standard input.
-    #[arg(long, requires = "username", conflicts_with = "password")]
-    password_stdin: bool,
-    /// Talk plain HTTP to the registry (local registries without TLS).
-    #[arg(long)]
-    plain_http: bool,
-    /// Accept any TLS certificate from the registry.
-    #[arg(long)]
-    insecure: bool,
-    /// Platform to pick from a multi-platform image: linux/amd64, linux/arm64 or windows/amd64.
-    #[arg(long, value_name = "OS/ARCH", value_parser = parse_platform)]
-    platform: Option<TargetPlatform>,
+    #[command(flatten)]
+    registry: RegistryFlags,
     /// Severities to report, comma-separated: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL.
     #[arg(short = 's', long, value_name = "LIST", value_parser = parse_severities)]
     severity: Option<BTreeSet<Severity>>,
@@ -132,6 +111,34 @@ pub(crate) struct ImageArgs {
     /// Refuse a database built this long ago or earlier (`7d`, `12h`, `30m`, `0s`).
     #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
     db_max_age: Duration,
+}
+
+/// How to reach a registry; shared by `image` and `sbom`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RegistryFlags {
+    /// Registry username (Basic auth or the registry's token service).
+    #[arg(long)]
+    pub(crate) username: Option<String>,
+    /// Registry password (visible to other local users; prefer --password-stdin).
+    #[arg(
+        long,
+        requires = "username",
+        env = "CROWSNEST_REGISTRY_PASSWORD",
+        hide_env_values = true
+    )]
+    pub(crate) password: Option<String>,
+    /// Read the registry password from the first line of standard input.
+    #[arg(long, requires = "username", conflicts_with = "password")]
+    pub(crate) password_stdin: bool,
+    /// Talk plain HTTP to the registry (local registries without TLS).
+    #[arg(long)]
+    pub(crate) plain_http: bool,
+    /// Accept any TLS certificate from the registry.
+    #[arg(long)]
+    pub(crate) insecure: bool,
+    /// Platform to pick from a multi-platform image: linux/amd64, linux/arm64 or windows/amd64.
+    #[arg(long, value_name = "OS/ARCH", value_parser = parse_platform)]
+    pub(crate) platform: Option<TargetPlatform>,
 }
 
 fn parse_platform(s: &str) -> Result<TargetPlatform, String> {
@@ -237,7 +244,7 @@ async fn scan(args: ImageArgs, global: &Global) -> Result<ExitCode, Failure> {
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let image = ImageRef::parse(&args.reference).map_err(|e| Failure::Usage(e.to_string()))?;
     let analysed = match image {
-        ImageRef::Registry(r) => read_registry(&args, &r, show_progress).await?,
+        ImageRef::Registry(r) => read_registry(&args.registry, &r, show_progress).await?,
         local => read_local(&args.reference, local, show_progress).await?,
     };
     let db = db_task
@@ -474,7 +481,7 @@ fn check_db(path: &Path, max_age: Duration) -> Result<(), Failure> {
 }
 
 /// Registry credentials: the command line, else the Docker config, else anonymous.
-fn credentials(args: &ImageArgs, r: &RegistryRef, quiet: bool) -> Result<Credentials, Failure> {
+fn credentials(args: &RegistryFlags, r: &RegistryRef) -> Result<Credentials, Failure> {
     let mut creds = if let Some(user) = &args.username {
         let password = if args.password_stdin {
             let mut line = String::new();
@@ -496,9 +503,7 @@ fn credentials(args: &ImageArgs, r: &RegistryRef, quiet: bool) -> Result<Credent
         };
         match found {
             Some(f) => {
-                if !quiet {
-                    tracing::debug!("credentials for {} from {}", r.host, f.source);
-                }
+                tracing::debug!("credentials for {} from {}", r.host, f.source);
                 Credentials::basic(f.username, f.password)
             }
             None => Credentials::anonymous(),
@@ -509,12 +514,12 @@ fn credentials(args: &ImageArgs, r: &RegistryRef, quiet: bool) -> Result<Credent
 }
 
 async fn read_registry(
-    args: &ImageArgs,
+    args: &RegistryFlags,
     raw: &str,
     show_progress: bool,
 ) -> Result<Analysed, Failure> {
     let r = RegistryRef::parse(raw).map_err(|e| Failure::Usage(e.to_string()))?;
-    let creds = credentials(args, &r, args.quiet)?;
+    let creds = credentials(args, &r)?;
     let address = if args.plain_http {
         format!("http://{}", r.host)
     } else {
@@ -561,6 +566,18 @@ async fn read_registry(
         pull: analysed.pull,
         analysis: analysed.analysis,
     })
+}
+
+/// The inventory of a registry image, for `crowsnest sbom`; errors are messages for the user.
+pub(crate) async fn registry_inventory(
+    flags: &RegistryFlags,
+    reference: &str,
+    show_progress: bool,
+) -> Result<Inventory, String> {
+    read_registry(flags, reference, show_progress)
+        .await
+        .map(|a| a.stored.inventory)
+        .map_err(|f| f.message().to_string())
 }
 
 /// Reads an `oci:` or `docker-archive:` image. The analyzer returns only the inventory, so the

@@ -1,8 +1,8 @@
 //! `crowsnest sbom REF`: the package inventory of one image as native JSON, CycloneDX 1.5 or
-//! SPDX 2.3. REF is `oci:DIR[:tag]` or `docker-archive:FILE`; registry references are routed
-//! to the registry client once it is wired in. The analysis runs on a blocking thread; a
-//! progress bar is drawn on stderr only when stderr is a terminal, so it never mixes with the
-//! document on stdout or in `-o FILE`.
+//! SPDX 2.3. REF is `oci:DIR[:tag]`, `docker-archive:FILE` or a registry reference, which is
+//! read exactly as `crowsnest image` reads it (same flags, Docker config credentials and
+//! pipeline). The analysis runs on a blocking thread; a progress bar is drawn on stderr only
+//! when stderr is a terminal, so it never mixes with the document on stdout or in `-o FILE`.
 
 use super::Global;
 use crowsnest_analyzer::sbom::{self, Format};
@@ -15,8 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct SbomArgs {
-    /// The image: `oci:DIR[:tag]` or `docker-archive:FILE`.
+    /// The image: `[host[:port]/]repo[:tag|@digest]`, `oci:DIR[:tag]` or `docker-archive:FILE`.
     reference: String,
+    #[command(flatten)]
+    registry: super::image::RegistryFlags,
     /// Output format: json (native), cyclonedx (CycloneDX 1.5 JSON) or spdx (SPDX 2.3 JSON).
     #[arg(long, default_value = "json", value_parser = parse_format)]
     format: Format,
@@ -34,20 +36,21 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 pub(crate) async fn run(args: SbomArgs, _global: &Global) -> anyhow::Result<ExitCode> {
     let image = ImageRef::parse(&args.reference)?;
-    if let ImageRef::Registry(r) = &image {
-        anyhow::bail!(
-            "registry references are not yet supported by `crowsnest sbom` ({r}); use oci:DIR[:tag] or docker-archive:FILE"
-        );
-    }
     let show_bar = !args.no_progress && std::io::stderr().is_terminal();
     let subject = args.reference.clone();
-    let inventory = tokio::task::spawn_blocking(move || {
-        let bar = Bar::new(show_bar);
-        let result = Analyzer::default().analyze_source(&image, &bar);
-        bar.finish();
-        result
-    })
-    .await??;
+    let inventory = if let ImageRef::Registry(r) = &image {
+        super::image::registry_inventory(&args.registry, r, show_bar)
+            .await
+            .map_err(anyhow::Error::msg)?
+    } else {
+        tokio::task::spawn_blocking(move || {
+            let bar = Bar::new(show_bar);
+            let result = Analyzer::default().analyze_source(&image, &bar);
+            bar.finish();
+            result
+        })
+        .await??
+    };
     for w in &inventory.warnings {
         tracing::warn!("{w}");
     }

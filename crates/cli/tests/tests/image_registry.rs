@@ -1,4 +1,4 @@
-//! Registry images: pulled from Debian's `docker-registry` on 127.0.0.1 (started by
+//! Registry images (and `crowsnest sbom` of one): pulled from Debian's `docker-registry` on 127.0.0.1 (started by
 //! crowsnest-testkit), by tag, by digest and by platform from an index, anonymously and through
 //! Basic auth with credentials from the command line, a Docker config `auths` entry and a
 //! credential helper program.
@@ -51,6 +51,17 @@ async fn scans_a_registry_image_by_tag_and_by_digest() {
         .await
         .expect(0);
     assert_eq!(vulns(&again.json()), vulns(&doc));
+
+    // `crowsnest sbom` reads registry references through the same pipeline.
+    let sbom = run(Run::sbom(&[&name, "--plain-http", "--format", "cyclonedx"]))
+        .await
+        .expect(0)
+        .json();
+    assert!(sbom["components"].as_array().unwrap().iter().any(|c| {
+        c["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:npm/minimist@1.2.5"))
+    }));
 
     let gate = run(Run::image(&[
         &name,

@@ -222,7 +222,7 @@ impl Images {
     }
 }
 
-/// `crowsnest image …` with a clean environment and the shared database.
+/// `crowsnest image|sbom …` with a clean environment and the shared database.
 pub(crate) struct Run {
     cmd: Command,
     stdin: Option<Vec<u8>>,
@@ -231,11 +231,19 @@ pub(crate) struct Run {
 
 impl Run {
     pub(crate) fn image(args: &[&str]) -> Run {
+        Run::new("image", args)
+    }
+
+    pub(crate) fn sbom(args: &[&str]) -> Run {
+        Run::new("sbom", args)
+    }
+
+    fn new(subcommand: &str, args: &[&str]) -> Run {
         let home = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(BIN);
         cmd.arg("--data-dir")
             .arg(data_dir())
-            .arg("image")
+            .arg(subcommand)
             .args(args)
             .current_dir(home.path())
             .env("HOME", home.path())
