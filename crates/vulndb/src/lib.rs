@@ -6,7 +6,10 @@
 //! (`import`), recognises each upstream format, and normalises every record into advisories and
 //! per-package rules keyed by *(namespace, normalised package name)*; [`Database::write_atomic`]
 //! stores them; [`Database::open`] loads them; a [`Matcher`] evaluates an inventory's packages
-//! against them with `crowsnest-version`'s comparators.
+//! against them with `crowsnest-version`'s comparators. The matcher parses each installed
+//! version once, and compiles the rules of a package name (their versions parsed) the first time
+//! it looks that name up, keeping them for the rest of its life: reuse one matcher for many
+//! inventories where you can; a fresh one per image is cheap but starts with an empty cache.
 //!
 //! # The database file
 //!

@@ -184,7 +184,8 @@ impl<'a> Matcher<'a> {
             *slot = self.slot(target.namespace, key, target.eco);
         }
         let slots = slots.iter().flatten();
-        let mut hits: Vec<Hit<'_, 'a>> = Vec::new();
+        let mut hits: Vec<Hit<'_, 'a>> =
+            Vec::with_capacity(slots.clone().map(|s| s.entries.len()).sum());
         self.evaluate(&target, slots, &installed, false, |hit| hits.push(hit));
         // Group by id (a stable sort keeps each id's rules in evaluation order).
         hits.sort_by(|a, b| a.id.cmp(b.id));
@@ -264,7 +265,7 @@ impl<'a> Matcher<'a> {
         } else {
             return None;
         };
-        let mut advisories: Vec<u32> = Vec::new();
+        let mut advisories: Vec<u32> = Vec::with_capacity(group.len());
         for h in group.iter() {
             if !advisories.contains(&h.advisory) {
                 advisories.push(h.advisory);
@@ -354,8 +355,9 @@ impl<'a> Matcher<'a> {
             .iter()
             .map(|i| &self.db.advisories[*i as usize])
             .collect();
-        let mut aliases: Vec<String> = Vec::new();
-        let mut sources: Vec<String> = Vec::new();
+        let mut aliases: Vec<String> = Vec::with_capacity(4);
+        // Feeds, the CVSS source, KEV and EPSS.
+        let mut sources: Vec<String> = Vec::with_capacity(advs.len() + 3);
         for adv in &advs {
             for al in &adv.aliases {
                 if al != id && !aliases.contains(al) {
@@ -404,7 +406,7 @@ impl<'a> Matcher<'a> {
         if epss.is_some() {
             sources.push("epss".into());
         }
-        let mut risk = Vec::new();
+        let mut risk = Vec::with_capacity(7);
         if matches!(fix, FixStatus::Fixed(_)) {
             risk.push("Has fix".to_string());
         }
@@ -553,5 +555,16 @@ fn stream_applies(entry: &Entry, stream: Option<&str>) -> bool {
         (None, Some(_)) => matches!(entry.rule, Rule::Status(_)),
         (Some(_), None) => false,
         (Some(streams), Some(s)) => streams.is_empty() || streams.split(',').any(|x| x == s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_matcher_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Matcher<'static>>();
     }
 }
