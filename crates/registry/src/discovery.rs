@@ -107,11 +107,13 @@ pub trait Source: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<String>, RegistryError>>;
     /// Every tag of `repo`, unfiltered.
     fn tags<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<Vec<String>, RegistryError>>;
-    /// The digest and creation date `repo:tag` resolves to.
+    /// The digest `repo:tag` resolves to, and its creation date when `need_created` (reading
+    /// the date can cost a config download, which only `cap` needs).
     fn image<'a>(
         &'a self,
         repo: &'a str,
         tag: &'a str,
+        need_created: bool,
     ) -> BoxFuture<'a, Result<ImageFacts, RegistryError>>;
     /// HTTP requests sent so far.
     fn requests_sent(&self) -> u64;
@@ -209,10 +211,13 @@ pub async fn run(
         .flat_map(|(r, (_, tags))| (0..tags.len()).map(move |t| (r, t)))
         .collect();
     let plans_ref = &plans;
+    // Without a cap (or with a version pattern, which orders by tag) no date is needed, so an
+    // image whose config is unreadable is still listed; its scan reports the problem.
+    let need_created = cap > 0 && pattern.is_none();
     let mut resolved: Vec<((usize, usize), Result<ImageFacts, RegistryError>)> = stream::iter(jobs)
         .map(|(r, t)| async move {
             let (repo, tags) = &plans_ref[r];
-            ((r, t), source.image(repo, &tags[t]).await)
+            ((r, t), source.image(repo, &tags[t], need_created).await)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -302,6 +307,7 @@ mod tests {
             &'a self,
             repo: &'a str,
             tag: &'a str,
+            _need_created: bool,
         ) -> BoxFuture<'a, Result<ImageFacts, RegistryError>> {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let entry = self.repos[repo].iter().find(|(t, _)| *t == tag).unwrap().1;

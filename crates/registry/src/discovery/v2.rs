@@ -113,10 +113,16 @@ impl V2Source {
         Ok(all.into_iter().filter(|r| selection.matches(r)).collect())
     }
 
-    async fn resolve(&self, repo: &str, tag: &str) -> Result<ImageFacts, RegistryError> {
+    async fn resolve(
+        &self,
+        repo: &str,
+        tag: &str,
+        need_created: bool,
+    ) -> Result<ImageFacts, RegistryError> {
         let m = self.client.manifest(repo, tag, self.platform).await?;
         let created = match (&m.created, &m.config) {
             (Some(c), _) => Some(*c),
+            (None, Some(_)) if !need_created => None,
             (None, Some(config)) => {
                 let cached = self
                     .created_by_config
@@ -166,8 +172,9 @@ impl Source for V2Source {
         &'a self,
         repo: &'a str,
         tag: &'a str,
+        need_created: bool,
     ) -> BoxFuture<'a, Result<ImageFacts, RegistryError>> {
-        self.resolve(repo, tag).boxed()
+        self.resolve(repo, tag, need_created).boxed()
     }
 
     fn requests_sent(&self) -> u64 {

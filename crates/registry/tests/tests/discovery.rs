@@ -36,12 +36,27 @@ async fn cap_keeps_the_most_recently_created() {
         .unwrap();
     let tags: Vec<&str> = report.images.iter().map(|i| i.tag.as_str()).collect();
     assert_eq!(tags, ["latest", "2.0", "1.2"]);
-    s.cap = 0;
+    s.cap = 1000;
     let report = discover(&s, Credentials::anonymous(), &quick())
         .await
         .unwrap();
     let tags: Vec<&str> = report.images.iter().map(|i| i.tag.as_str()).collect();
     assert_eq!(tags, ["latest", "2.0", "1.2", "1.0", "1.1", "0.9"]);
+    // No cap: every tag, and no date is needed, so no config is read.
+    s.cap = 0;
+    let before = report.requests;
+    let report = discover(&s, Credentials::anonymous(), &quick())
+        .await
+        .unwrap();
+    let mut tags: Vec<&str> = report.images.iter().map(|i| i.tag.as_str()).collect();
+    tags.sort();
+    assert_eq!(tags, ["0.9", "1.0", "1.1", "1.2", "2.0", "latest"]);
+    assert!(report.images.iter().all(|i| i.created.is_none()));
+    assert!(
+        report.requests < before,
+        "{} requests vs {before} with dates",
+        report.requests
+    );
 }
 
 #[tokio::test]

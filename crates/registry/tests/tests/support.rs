@@ -5,11 +5,14 @@ use crowsnest_registry::{ClientOptions, DiscoveryOptions};
 use std::time::Duration;
 
 /// A type-"2" specification for `registry` with everything else at its default.
+/// A cap makes discovery read creation dates (from configs), which most tests check; `cap: 0`
+/// lists tags without reading any config.
 pub(crate) fn spec(registry: &str) -> RegistrySpecification {
     RegistrySpecification {
         version: "2".into(),
         registry: registry.into(),
         os: "linux".into(),
+        cap: 1000,
         ..Default::default()
     }
 }
