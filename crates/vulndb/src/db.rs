@@ -8,14 +8,15 @@
 //! | 4 | format version ([`FORMAT_VERSION`]) |
 //! | 4 | header length H |
 //! | H | header: postcard-encoded [`DbStatus`] (sources, counts, build time) |
-//! | rest | zstd frame of the postcard-encoded payload: advisories, entries, the name index, enrichment |
+//! | 8 | payload length before compression |
+//! | rest | zstd frame of the postcard-encoded payload: advisories, the rule and note tables, entries (advisory, rule, module, note), the name index, enrichment |
 //!
 //! The header is readable without decompressing the payload, so `db status` is instant. Writing
 //! goes to a temporary file in the same directory, is fsynced, then renamed over the old file:
 //! a scan that already opened the old file keeps reading it, and no reader sees half a file.
 
 use crate::import::{ImportError, ImportOptions, ImportReport, SourceReport};
-use crate::record::{Advisory, Collector, Enrichment, Entry};
+use crate::record::{Advisory, Collector, Enrichment, Rule, StoredEntry};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -23,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"CRWSNDB\n";
 /// Bumped whenever the payload's shape changes; older files are refused with a clear error.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: rules and notes in shared tables.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Errors reading or writing a database file.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +69,9 @@ type IndexList = Vec<(String, Vec<(String, u32, u32)>)>;
 #[derive(Serialize, Deserialize)]
 struct Payload {
     advisories: Vec<Advisory>,
-    entries: Vec<Entry>,
+    rules: Vec<Rule>,
+    notes: Vec<String>,
+    entries: Vec<StoredEntry>,
     /// (namespace, [(name, first entry, count)]) sorted.
     index: IndexList,
     enrichment: Vec<(String, Enrichment)>,
@@ -78,7 +82,12 @@ struct Payload {
 pub struct Database {
     pub(crate) status: DbStatus,
     pub(crate) advisories: Vec<Advisory>,
-    pub(crate) entries: Vec<Entry>,
+    /// Rules of a namespace's package names, grouped by name (see `index`).
+    pub(crate) entries: Vec<StoredEntry>,
+    /// Distinct rules, which entries point into.
+    pub(crate) rules: Vec<Rule>,
+    /// Distinct vendor notes, which entries point into.
+    pub(crate) notes: Vec<String>,
     pub(crate) index: HashMap<String, HashMap<String, (u32, u32)>>,
     pub(crate) enrichment: HashMap<String, Enrichment>,
 }
@@ -100,6 +109,7 @@ impl Database {
 
     pub(crate) fn from_collector(c: Collector, report: &ImportReport, built_at: i64) -> Database {
         let mut entries = Vec::new();
+        let mut tables = Tables::default();
         let mut index: HashMap<String, HashMap<String, (u32, u32)>> = HashMap::new();
         let mut namespaces = BTreeMap::new();
         let mut ns_sorted: Vec<_> = c.entries.into_iter().collect();
@@ -112,7 +122,7 @@ impl Database {
             for (name, list) in names {
                 let start = entries.len() as u32;
                 let len = list.len() as u32;
-                entries.extend(list);
+                entries.extend(list.into_iter().map(|e| tables.store(e)));
                 slot.insert(name, (start, len));
             }
         }
@@ -128,6 +138,8 @@ impl Database {
             status,
             advisories: c.advisories,
             entries,
+            rules: tables.rules,
+            notes: tables.notes,
             index,
             enrichment: c.enrichment,
         }
@@ -160,6 +172,8 @@ impl Database {
         enrichment.sort_by(|a, b| a.0.cmp(&b.0));
         let payload = Payload {
             advisories: self.advisories.clone(),
+            rules: self.rules.clone(),
+            notes: self.notes.clone(),
             entries: self.entries.clone(),
             index,
             enrichment,
@@ -265,14 +279,24 @@ impl Database {
             }
             index.insert(ns, m);
         }
-        let adv_n = payload.advisories.len();
-        if payload.entries.iter().any(|e| e.advisory as usize >= adv_n) {
-            return Err(corrupt("entry points past the advisories".into()));
+        let (adv_n, rule_n, note_n) = (
+            payload.advisories.len(),
+            payload.rules.len(),
+            payload.notes.len(),
+        );
+        if payload.entries.iter().any(|e| {
+            e.advisory as usize >= adv_n
+                || e.rule as usize >= rule_n
+                || e.note.is_some_and(|n| n as usize >= note_n)
+        }) {
+            return Err(corrupt("entry points past its tables".into()));
         }
         Ok(Database {
             status,
             advisories: payload.advisories,
             entries: payload.entries,
+            rules: payload.rules,
+            notes: payload.notes,
             index,
             enrichment: payload.enrichment.into_iter().collect(),
         })
@@ -280,9 +304,58 @@ impl Database {
 
     /// The entries for a package name (already normalised) in a namespace, with the index of
     /// the first one (unique per name: the matcher's cache key).
-    pub(crate) fn lookup(&self, namespace: &str, name: &str) -> Option<(u32, &[Entry])> {
+    pub(crate) fn lookup(&self, namespace: &str, name: &str) -> Option<(u32, &[StoredEntry])> {
         let &(start, len) = self.index.get(namespace)?.get(name)?;
         Some((start, &self.entries[start as usize..(start + len) as usize]))
+    }
+}
+
+impl Database {
+    /// The rule of an entry (indices are checked when the database is loaded).
+    pub(crate) fn rule(&self, entry: &StoredEntry) -> &Rule {
+        &self.rules[entry.rule as usize]
+    }
+
+    pub(crate) fn note(&self, entry: &StoredEntry) -> Option<&str> {
+        entry.note.map(|n| self.notes[n as usize].as_str())
+    }
+}
+
+/// Builds the shared rule and note tables while entries are stored.
+#[derive(Default)]
+struct Tables {
+    rules: Vec<Rule>,
+    rule_ids: HashMap<Rule, u32>,
+    notes: Vec<String>,
+    note_ids: HashMap<String, u32>,
+}
+
+impl Tables {
+    fn store(&mut self, e: crate::record::Entry) -> StoredEntry {
+        let rule = match self.rule_ids.get(&e.rule) {
+            Some(&i) => i,
+            None => {
+                let i = self.rules.len() as u32;
+                self.rules.push(e.rule.clone());
+                self.rule_ids.insert(e.rule, i);
+                i
+            }
+        };
+        let note = e.note.map(|n| match self.note_ids.get(&n) {
+            Some(&i) => i,
+            None => {
+                let i = self.notes.len() as u32;
+                self.notes.push(n.clone());
+                self.note_ids.insert(n, i);
+                i
+            }
+        });
+        StoredEntry {
+            advisory: e.advisory,
+            rule,
+            module: e.module,
+            note,
+        }
     }
 }
 

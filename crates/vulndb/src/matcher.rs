@@ -7,7 +7,7 @@ mod rule;
 
 use crate::db::Database;
 use crate::distro::{self, OsNamespace, Target};
-use crate::record::{Advisory, Entry, Rule, Status};
+use crate::record::{Advisory, Rule, Status, StoredEntry};
 use crowsnest_model::{Finding, FixStatus, Inventory, Package, Severity};
 use crowsnest_version::{Ecosystem, Version};
 use rule::{Compiled, Parsed, Verdict};
@@ -80,7 +80,7 @@ pub struct Matcher<'a> {
 /// The compiled rules of one (namespace, name), parallel to its database entries.
 struct Slot<'a> {
     eco: Ecosystem,
-    entries: &'a [Entry],
+    entries: &'a [StoredEntry],
     rules: Vec<Compiled<'a>>,
 }
 
@@ -96,10 +96,10 @@ impl std::fmt::Debug for Matcher<'_> {
 struct Hit<'c, 'a> {
     id: &'a str,
     advisory: u32,
-    entry: &'a Entry,
+    rule: &'a Rule,
     verdict: Verdict<'c, 'a>,
     /// The step in words (empty for verdicts that never reach a finding).
-    rule: String,
+    step: String,
 }
 
 impl<'a> Matcher<'a> {
@@ -164,7 +164,7 @@ impl<'a> Matcher<'a> {
             entries,
             rules: entries
                 .iter()
-                .map(|e| Compiled::compile(eco, &e.rule))
+                .map(|e| Compiled::compile(eco, self.db.rule(e)))
                 .collect(),
         });
         self.compiled
@@ -212,33 +212,26 @@ impl<'a> Matcher<'a> {
         // A vendor's explicit "not affected" for this release wins.
         if group
             .iter()
-            .any(|h| matches!(h.entry.rule, Rule::Status(Status::NotAffected)))
+            .any(|h| matches!(h.rule, Rule::Status(Status::NotAffected)))
         {
             return None;
         }
-        let fixed_in = group
-            .iter()
-            .filter_map(|h| match (&h.entry.rule, h.verdict) {
-                (Rule::FixedIn(_), Verdict::Fixed(v)) => Some(v),
-                _ => None,
-            });
-        let status = group.iter().find_map(|h| match h.entry.rule {
+        let fixed_in = group.iter().filter_map(|h| match (&h.rule, h.verdict) {
+            (Rule::FixedIn(_), Verdict::Fixed(v)) => Some(v),
+            _ => None,
+        });
+        let status = group.iter().find_map(|h| match h.rule {
             Rule::Status(s) => Some(s),
             _ => None,
         });
         let range_hits = || {
-            group
-                .iter()
-                .filter_map(|h| match (&h.entry.rule, h.verdict) {
-                    (Rule::Osv { .. } | Rule::Set { .. }, Verdict::Fixed(v)) => Some(Some(v)),
-                    (Rule::Osv { .. } | Rule::Set { .. }, Verdict::Affected(_)) => Some(None),
-                    _ => None,
-                })
+            group.iter().filter_map(|h| match (&h.rule, h.verdict) {
+                (Rule::Osv { .. } | Rule::Set { .. }, Verdict::Fixed(v)) => Some(Some(v)),
+                (Rule::Osv { .. } | Rule::Set { .. }, Verdict::Affected(_)) => Some(None),
+                _ => None,
+            })
         };
-        let fix = if group
-            .iter()
-            .any(|h| matches!(h.entry.rule, Rule::FixedIn(_)))
-        {
+        let fix = if group.iter().any(|h| matches!(h.rule, Rule::FixedIn(_))) {
             // Several fixes for one id (a DSA and its follow-up): the newest one counts.
             let newest = fixed_in.max_by(|x, y| x.compare(y).unwrap_or(Ordering::Equal))?;
             match installed {
@@ -274,7 +267,7 @@ impl<'a> Matcher<'a> {
         let fix_advisory = group
             .iter()
             .find(|h| {
-                matches!(h.entry.rule, Rule::Osv { .. } | Rule::Set { .. })
+                matches!(h.rule, Rule::Osv { .. } | Rule::Set { .. })
                     && matches!(h.verdict, Verdict::Fixed(_) | Verdict::Affected(_))
             })
             .map(|h| h.advisory);
@@ -285,12 +278,12 @@ impl<'a> Matcher<'a> {
         let id = group[0].id;
         let rules = group
             .iter_mut()
-            .filter(|h| match h.entry.rule {
+            .filter(|h| match h.rule {
                 Rule::FixedIn(_) => true,
-                Rule::Status(s) => s != Status::NotAffected,
+                Rule::Status(s) => *s != Status::NotAffected,
                 _ => matches!(h.verdict, Verdict::Fixed(_) | Verdict::Affected(_)),
             })
-            .map(|h| std::mem::take(&mut h.rule))
+            .map(|h| std::mem::take(&mut h.step))
             .collect();
         Some(self.finding(
             pkg,
@@ -320,20 +313,23 @@ impl<'a> Matcher<'a> {
     {
         let rpm = is_rpm_namespace(target.namespace);
         for slot in slots {
-            for (entry, rule) in slot.entries.iter().zip(&slot.rules) {
-                if rpm && !stream_applies(entry, target.stream) {
+            for (entry, compiled) in slot.entries.iter().zip(&slot.rules) {
+                let rule = self.db.rule(entry);
+                if rpm && !stream_applies(entry, rule, target.stream) {
                     continue;
                 }
-                if !explain && rule.is_passed_fix(installed) {
+                if !explain && compiled.is_passed_fix(installed) {
                     continue;
                 }
-                let (text, verdict) = rule.evaluate(entry, target.version, installed, explain);
+                let note = self.db.note(entry);
+                let (step, verdict) =
+                    compiled.evaluate(rule, note, target.version, installed, explain);
                 f(Hit {
                     id: &self.db.advisories[entry.advisory as usize].id,
                     advisory: entry.advisory,
-                    entry,
+                    rule,
                     verdict,
-                    rule: text,
+                    step,
                 });
             }
         }
@@ -533,7 +529,7 @@ impl<'a> Matcher<'a> {
             steps.push(Step {
                 id: adv.id.clone(),
                 source: adv.source.clone(),
-                rule: hit.rule,
+                rule: hit.step,
                 outcome,
             });
         });
@@ -549,10 +545,10 @@ fn is_rpm_namespace(namespace: &str) -> bool {
 
 /// rpm module streams: an entry built in a module applies only to installed builds of that
 /// stream; a non-modular entry only to non-modular builds. Other namespaces ignore streams.
-fn stream_applies(entry: &Entry, stream: Option<&str>) -> bool {
+fn stream_applies(entry: &StoredEntry, rule: &Rule, stream: Option<&str>) -> bool {
     match (&entry.module, stream) {
         (None, None) => true,
-        (None, Some(_)) => matches!(entry.rule, Rule::Status(_)),
+        (None, Some(_)) => matches!(rule, Rule::Status(_)),
         (Some(_), None) => false,
         (Some(streams), Some(s)) => streams.is_empty() || streams.split(',').any(|x| x == s),
     }

@@ -34,7 +34,7 @@ pub(crate) struct Advisory {
 }
 
 /// A vendor statement that is not a version range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Status {
     /// Affected, no fix published yet.
     Open,
@@ -44,7 +44,7 @@ pub enum Status {
 }
 
 /// One comparison of a constraint (`>= 1.2`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) enum Op {
     Lt,
     Le,
@@ -67,7 +67,7 @@ impl Op {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct Cmp {
     pub(crate) op: Op,
     pub(crate) version: String,
@@ -75,7 +75,7 @@ pub(crate) struct Cmp {
 
 /// A union of intervals: a version is in the set when every comparison of some clause holds.
 /// An empty clause matches every version; an empty set matches none.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct VersionSet {
     pub(crate) clauses: Vec<Vec<Cmp>>,
 }
@@ -100,7 +100,7 @@ impl VersionSet {
 }
 
 /// One OSV range event, kept in the database's own serialisable form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) enum OsvEvent {
     Introduced(String),
     Fixed(String),
@@ -108,21 +108,21 @@ pub(crate) enum OsvEvent {
     Limit(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) enum OsvRangeKind {
     Semver,
     Ecosystem,
     Git,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct OsvRange {
     pub(crate) kind: OsvRangeKind,
     pub(crate) events: Vec<OsvEvent>,
 }
 
 /// How to decide whether an installed version is affected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) enum Rule {
     /// Affected when installed < the version (distribution feeds: the first fixed build).
     FixedIn(String),
@@ -152,6 +152,22 @@ pub(crate) struct Entry {
     pub(crate) module: Option<String>,
     /// Free-text note from the vendor (`Vulnerable code not present`).
     pub(crate) note: Option<String>,
+}
+
+/// An [`Entry`] as the database stores it: the rule and the note are indices into tables shared
+/// by all entries. Feeds repeat themselves (an erratum names the same fixed build for every
+/// binary package, a tracker the same note for every release): the snapshot's 1,020,871 entries
+/// hold 51,826 distinct rules and 10,136 distinct notes, so a shared table makes the database
+/// smaller and quicker to load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredEntry {
+    pub(crate) advisory: u32,
+    /// Index into the rule table.
+    pub(crate) rule: u32,
+    /// As [`Entry::module`].
+    pub(crate) module: Option<String>,
+    /// Index into the note table.
+    pub(crate) note: Option<u32>,
 }
 
 /// Per-CVE facts from the enrichment feeds.

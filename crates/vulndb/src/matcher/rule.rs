@@ -12,7 +12,7 @@
 //! which error is reported when a version is malformed; the unit tests check that on every rule
 //! of the real feeds.
 
-use crate::record::{Entry, Op, OsvEvent, OsvRange, OsvRangeKind, Rule, Status, VersionSet};
+use crate::record::{Op, OsvEvent, OsvRange, OsvRangeKind, Rule, Status, VersionSet};
 use crowsnest_version::{Ecosystem, Version, VersionError};
 use std::cmp::Ordering;
 
@@ -128,12 +128,13 @@ impl<'a> Compiled<'a> {
     /// `explain` asks for it.
     pub(crate) fn evaluate<'c>(
         &'c self,
-        entry: &Entry,
+        rule: &Rule,
+        note: Option<&str>,
         text: &str,
         installed: &Parsed<'_>,
         explain: bool,
     ) -> (String, Verdict<'c, 'a>) {
-        match (self, &entry.rule) {
+        match (self, rule) {
             (Compiled::FixedIn(fixed), Rule::FixedIn(fixed_text)) => match (installed, fixed) {
                 (Ok(i), Ok(f)) if i.compare(f) == Some(Ordering::Less) => (
                     concat(&[text, " < ", fixed_text, " (fixed in ", fixed_text, ")"]),
@@ -159,7 +160,7 @@ impl<'a> Compiled<'a> {
                 if !explain && matches!(verdict, Verdict::NotAffected) {
                     return (String::new(), verdict);
                 }
-                let words = match entry.note.as_deref() {
+                let words = match note {
                     Some(n) => format!("{word} ({n})"),
                     None => word.to_string(),
                 };
@@ -619,8 +620,8 @@ mod tests {
         Ok(false)
     }
 
-    fn by_text(eco: Ecosystem, entry: &Entry, v: &str) -> (String, Said) {
-        match &entry.rule {
+    fn by_text(eco: Ecosystem, rule: &Rule, note: Option<&str>, v: &str) -> (String, Said) {
+        match rule {
             Rule::FixedIn(fixed) => match compare(eco, v, fixed) {
                 Ok(Ordering::Less) => (
                     format!("{v} < {fixed} (fixed in {fixed})"),
@@ -639,11 +640,7 @@ mod tests {
                     Status::Deferred => "fix deferred",
                     Status::NotAffected => "vendor says not affected",
                 };
-                let note = entry
-                    .note
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default();
+                let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
                 let said = match s {
                     Status::NotAffected => Said::NotAffected,
                     s => Said::Affected(*s),
@@ -816,24 +813,20 @@ mod tests {
             for (name, _) in names.into_iter().step_by(step) {
                 let (_, entries) = db.lookup(ns, name).expect("indexed");
                 for entry in entries {
-                    let compiled = Compiled::compile(eco, &entry.rule);
-                    kinds[match entry.rule {
+                    let (rule, note) = (db.rule(entry), db.note(entry));
+                    let compiled = Compiled::compile(eco, rule);
+                    kinds[match rule {
                         Rule::FixedIn(_) => 0,
                         Rule::Status(_) => 1,
                         Rule::Osv { .. } => 2,
                         Rule::Set { .. } => 3,
                     }] += 1;
-                    for v in candidates(&entry.rule) {
+                    for v in candidates(rule) {
                         let installed = Version::parse(eco, &v);
-                        let (text, verdict) = compiled.evaluate(entry, &v, &installed, true);
-                        let want = by_text(eco, entry, &v);
-                        assert_eq!(
-                            (text, said(verdict)),
-                            want,
-                            "{ns} {name} {v:?}: {:?}",
-                            entry.rule
-                        );
-                        if let Rule::FixedIn(fixed) = &entry.rule {
+                        let (text, verdict) = compiled.evaluate(rule, note, &v, &installed, true);
+                        let want = by_text(eco, rule, note, &v);
+                        assert_eq!((text, said(verdict)), want, "{ns} {name} {v:?}: {rule:?}");
+                        if let Rule::FixedIn(fixed) = rule {
                             assert_eq!(
                                 compiled.is_passed_fix(&installed),
                                 compare(eco, &v, fixed) != Ok(Ordering::Less),
