@@ -15,8 +15,9 @@
 //!
 //! `<data-dir>/vulndb/crowsnest.db`: magic `CRWSNDB\n`, a format version, a small postcard
 //! header ([`DbStatus`]: per-source counts and data dates, readable without decompressing), then
-//! one zstd frame holding the postcard payload (advisories, rules sorted by namespace and name,
-//! the name index, per-CVE enrichment). Writes go to a temporary file, are fsynced and renamed
+//! one zstd frame holding the postcard payload (advisories; the distinct rules and vendor notes,
+//! each stored once; entries sorted by namespace and name, each pointing at its advisory, rule
+//! and note; the name index; per-CVE enrichment). Writes go to a temporary file, are fsynced and renamed
 //! over the old file, so a scan that opened the old database keeps a consistent copy.
 //!
 //! # Matching rules
