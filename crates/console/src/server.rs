@@ -104,7 +104,8 @@ fn hostname() -> String {
 
 /// First start with `--feeds`: build the vulnerability database from the local mirror.
 async fn build_db_if_missing(feeds: &Path, db_path: &Path) -> Result<(), ConsoleError> {
-    if db_path.exists() {
+    // A database this build cannot read (an older format) is rebuilt like a missing one.
+    if crowsnest_vulndb::Database::read_status(db_path).is_ok() {
         return Ok(());
     }
     tracing::info!(feeds = %feeds.display(), "building the vulnerability database from the feed mirror (first start)");

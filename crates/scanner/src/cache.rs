@@ -11,16 +11,43 @@ use std::sync::{Arc, Mutex};
 pub trait LayerCache: Send + Sync {
     async fn get(&self, digest: &str) -> Option<LayerFacts>;
     async fn put(&self, facts: &LayerFacts);
+    /// Held while one task pulls a layer, so that images sharing it and scanned at the same
+    /// moment wait for that one pull instead of each pulling it. `None`: no coordination.
+    async fn claim(&self, _digest: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        None
+    }
+}
+
+/// One lock per layer digest being pulled.
+#[derive(Default)]
+pub(crate) struct SingleFlight {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SingleFlight {
+    pub(crate) async fn claim(&self, digest: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            // Forget locks nobody holds any more, so the map stays small.
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+            locks.entry(digest.to_string()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// Facts persisted in the store (zstd-compressed JSON: dpkg status files compress ~10×).
 pub struct StoreLayerCache {
     store: Arc<dyn Store>,
+    flights: SingleFlight,
 }
 
 impl StoreLayerCache {
     pub fn new(store: Arc<dyn Store>) -> StoreLayerCache {
-        StoreLayerCache { store }
+        StoreLayerCache {
+            store,
+            flights: SingleFlight::default(),
+        }
     }
 }
 
@@ -54,12 +81,16 @@ impl LayerCache for StoreLayerCache {
             tracing::warn!(digest = %facts.digest, error = %e, "could not cache layer facts");
         }
     }
-}
 
+    async fn claim(&self, digest: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        Some(self.flights.claim(digest).await)
+    }
+}
 /// A process-local cache, for one-shot scans.
 #[derive(Default)]
 pub struct MemoryLayerCache {
     facts: Mutex<HashMap<String, LayerFacts>>,
+    flights: SingleFlight,
 }
 
 #[async_trait::async_trait]
@@ -79,5 +110,9 @@ impl LayerCache for MemoryLayerCache {
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(facts.digest.clone(), facts.clone());
         }
+    }
+
+    async fn claim(&self, digest: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        Some(self.flights.claim(digest).await)
     }
 }

@@ -79,6 +79,8 @@ pub async fn analyze_registry_image(
             return Err(ScanError::Cancelled { image });
         }
         let digest = desc.digest.to_string();
+        // Another image may be pulling this very layer: wait for it, then take its facts.
+        let _flight = cache.claim(&digest).await;
         if let Some(cached) = cache.get(&digest).await {
             from_cache += 1;
             facts.push(cached);
