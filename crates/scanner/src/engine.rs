@@ -104,6 +104,8 @@ struct Inner {
     running: Mutex<HashMap<i64, CancellationToken>>,
     /// Specifications stopped one by one (`POST /registry/stop/{id}`), per scan.
     stopped_specs: Mutex<HashSet<(i64, String)>>,
+    /// Modification time of the database file when it was loaded: a newer file is reloaded.
+    db_mtime: Mutex<Option<std::time::SystemTime>>,
     /// On-demand scans whose finished progress was already reported once.
     reported: Mutex<HashSet<i64>>,
     wake: Notify,
@@ -145,6 +147,7 @@ impl Engine {
                 running: Mutex::new(HashMap::new()),
                 stopped_specs: Mutex::new(HashSet::new()),
                 reported: Mutex::new(HashSet::new()),
+                db_mtime: Mutex::new(None),
                 wake: Notify::new(),
             }),
         };
@@ -157,9 +160,13 @@ impl Engine {
     /// (Re)loads the vulnerability database from its file. Stored results from another build are
     /// re-matched by the supervisor without pulling anything.
     pub fn reload_db(&self) -> Result<(), ScanError> {
+        let mtime = std::fs::metadata(&self.inner.config.db_path)
+            .and_then(|m| m.modified())
+            .ok();
         let db = Database::open(&self.inner.config.db_path)
             .map_err(|e| ScanError::Database(e.to_string()))?;
         *self.inner.db.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(db));
+        *lock(&self.inner.db_mtime) = mtime;
         self.inner.wake.notify_one();
         Ok(())
     }
@@ -192,6 +199,19 @@ impl Engine {
         loop {
             if let Err(e) = self.tick(&shutdown).await {
                 tracing::error!(error = %e, "scan supervisor");
+            }
+            // `crowsnest db import` in another process replaces the file atomically: pick it up.
+            let on_disk = std::fs::metadata(&self.inner.config.db_path)
+                .and_then(|m| m.modified())
+                .ok();
+            if on_disk.is_some() && on_disk != *lock(&self.inner.db_mtime) {
+                match self.reload_db() {
+                    Ok(()) => tracing::info!("loaded the replaced vulnerability database"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot load the replaced vulnerability database");
+                        *lock(&self.inner.db_mtime) = on_disk;
+                    }
+                }
             }
             let version = self.db_version();
             if !version.is_empty() && version != last_rematch {
