@@ -324,11 +324,21 @@ impl Engine {
                 )
             }
         };
-        let body = serde_json::to_string(&plan).unwrap_or_default();
+        self.create_scan(kind, &plan, &now).await
+    }
+
+    /// Persists a new scan and wakes the supervisor; a running regular scan is a 400-class error.
+    async fn create_scan(
+        &self,
+        kind: &str,
+        plan: &ScanPlan,
+        now: &str,
+    ) -> Result<ScanRecord, ScanError> {
+        let body = serde_json::to_string(plan).unwrap_or_default();
         let scan = self
             .inner
             .store
-            .create_scan(kind, &body, &now)
+            .create_scan(kind, &body, now)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(m) => ScanError::Request(m),
@@ -376,21 +386,7 @@ impl Engine {
             spec_ids: Some(ids),
             image: None,
         };
-        let scan = self
-            .inner
-            .store
-            .create_scan(
-                "regular",
-                &serde_json::to_string(&plan).unwrap_or_default(),
-                &now().to_string(),
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(m) => ScanError::Request(m),
-                other => other.into(),
-            })?;
-        self.inner.wake.notify_one();
-        Ok(scan)
+        self.create_scan("regular", &plan, &now().to_string()).await
     }
 
     async fn spec_for(&self, tag: &ImageTag) -> Result<RegistrySpecification, ScanError> {
