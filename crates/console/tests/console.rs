@@ -3,4 +3,5 @@ mod credentials;
 mod harness;
 mod policies;
 mod requests;
+mod scans;
 mod settings;

@@ -23,18 +23,26 @@ pub(crate) struct TestConsole {
 pub(crate) struct Builder {
     max_body_bytes: Option<usize>,
     bootstrap: bool,
+    feeds: Option<PathBuf>,
 }
 
 pub(crate) fn console() -> Builder {
     Builder {
         max_body_bytes: None,
         bootstrap: true,
+        feeds: None,
     }
 }
 
 impl Builder {
     pub(crate) fn max_body_bytes(mut self, n: usize) -> Builder {
         self.max_body_bytes = Some(n);
+        self
+    }
+
+    /// Builds the vulnerability database from these feed files at start, as `serve --feeds`.
+    pub(crate) fn feeds(mut self, dir: PathBuf) -> Builder {
+        self.feeds = Some(dir);
         self
     }
 
@@ -48,6 +56,7 @@ impl Builder {
         // Tests never reach the internet: Docker Hub specs point at a closed loopback port.
         config.docker_hub = Some("http://127.0.0.1:9".into());
         config.scan_interval_hours = 0;
+        config.feeds = self.feeds.clone();
         if let Some(n) = self.max_body_bytes {
             config.max_body_bytes = n;
         }
