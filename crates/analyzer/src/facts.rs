@@ -30,6 +30,9 @@ pub struct LayerFacts {
     pub complete: bool,
     /// Decompressed bytes read.
     pub uncompressed_bytes: u64,
+    /// Files flagged for compliance (setuid/setgid, private keys, cloud credentials, sshd).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flagged: Vec<crowsnest_model::inventory::FlaggedFile>,
 }
 
 /// What one file of interest contributes.

@@ -137,10 +137,33 @@ fn walk<R: Read>(
             }
             continue;
         }
+        let size = entry.size();
+        for flag in crate::flags::by_path_and_mode(&path, mode) {
+            facts.flagged.push(crowsnest_model::inventory::FlaggedFile {
+                path: path.clone(),
+                mode,
+                flag,
+                layer_digest: Some(facts.digest.clone()),
+            });
+        }
+        if crate::flags::may_be_private_key(&path) && size <= crate::flags::MAX_KEY_BYTES {
+            let mut data = Vec::with_capacity(size as usize);
+            (&mut entry)
+                .take(crate::flags::MAX_KEY_BYTES)
+                .read_to_end(&mut data)?;
+            if crate::flags::is_private_key(&data) {
+                facts.flagged.push(crowsnest_model::inventory::FlaggedFile {
+                    path: path.clone(),
+                    mode,
+                    flag: crowsnest_model::inventory::FileFlag::PrivateKey,
+                    layer_digest: Some(facts.digest.clone()),
+                });
+            }
+            continue;
+        }
         let Some(interest) = detect::classify(&path, mode) else {
             continue;
         };
-        let size = entry.size();
         let cap = detect::cap_for(interest, limits);
         let outcome = if interest == Interest::Executable {
             read_executable(&mut entry, &path, size, cap, limits)?

@@ -20,6 +20,7 @@ mod config;
 mod detect;
 mod error;
 mod facts;
+mod flags;
 mod layer;
 mod limits;
 mod merge;

@@ -123,7 +123,30 @@ pub fn merge(layers: &[LayerFacts], config: Option<&ImageConfigFacts>) -> Invent
             && a.arch == b.arch
     });
     inv.packages = packages;
+    inv.flagged_files = flagged_files(layers);
     inv
+}
+
+/// Flagged files still present in the merged image: a later layer's whiteout, opaque directory
+/// or own version of the path removes a lower layer's flag.
+fn flagged_files(layers: &[LayerFacts]) -> Vec<crowsnest_model::inventory::FlaggedFile> {
+    let under =
+        |p: &str, dir: &str| dir.is_empty() || p == dir || p.starts_with(&format!("{dir}/"));
+    let mut out: Vec<crowsnest_model::inventory::FlaggedFile> = Vec::new();
+    for layer in layers {
+        out.retain(|f| {
+            !layer
+                .opaque_dirs
+                .iter()
+                .any(|d| d.is_empty() || f.path.starts_with(&format!("{d}/")))
+                && !layer.whiteouts.iter().any(|w| under(&f.path, w))
+                && !layer.files.contains_key(&f.path)
+                && !layer.flagged.iter().any(|g| g.path == f.path)
+        });
+        out.extend(layer.flagged.iter().cloned());
+    }
+    out.sort_by(|a, b| (&a.path, a.flag as u8).cmp(&(&b.path, b.flag as u8)));
+    out
 }
 
 /// Removes `path` (when `itself`) and everything under it.

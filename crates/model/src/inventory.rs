@@ -134,4 +134,30 @@ pub struct Inventory {
     /// Per-part problems that did not stop the analysis (a corrupt rpm DB, a rejected tar entry).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Files that compliance checks care about (setuid binaries, private keys, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flagged_files: Vec<FlaggedFile>,
+}
+
+/// Why a file was flagged for compliance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFlag {
+    Setuid,
+    Setgid,
+    PrivateKey,
+    CloudCredential,
+    SshDaemon,
+}
+
+/// A file of the merged image that a compliance check reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlaggedFile {
+    /// Path inside the image, without a leading `/`.
+    pub path: String,
+    pub mode: u32,
+    pub flag: FileFlag,
+    /// Digest of the layer that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_digest: Option<String>,
 }

@@ -19,14 +19,15 @@ use crate::error::ScanError;
 use crate::image::analyze_registry_image;
 use crate::report::{ImageIdentity, StoredImage, build_result, image_key, vulnerabilities};
 use crowsnest_analyzer::{Analyzer, Limits};
+use crowsnest_model::inventory::FileFlag;
 use crowsnest_model::pattern::Selection;
 use crowsnest_model::scan_result::{
     ImageTag, Progress, RegistryScanProgress, RegistryScanRequest, ScanStatus,
 };
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_policy::{
-    COLLECTION_DOCUMENT_KIND, COMPLIANCE_POLICY_ID, ComplianceInput, POLICY_DOCUMENT_KIND,
-    PolicySet, VULNERABILITY_POLICY_ID, evaluate_image,
+    COLLECTION_DOCUMENT_KIND, COMPLIANCE_POLICY_ID, ComplianceInput, FileFinding, FileKind,
+    POLICY_DOCUMENT_KIND, PolicySet, VULNERABILITY_POLICY_ID, evaluate_image,
 };
 use crowsnest_registry::{
     Credentials, DiscoveryOptions, RegistryAuth, RegistryClient, TargetPlatform,
@@ -998,7 +999,23 @@ impl Engine {
         let os = inv.os.clone().unwrap_or_default();
         let identity = crowsnest_policy::ImageIdentity::new(&who.registry, &who.repo, &who.tag)
             .with_config_labels(inv.config.labels.iter(), &os.id, &os.version_id);
-        let mut compliance = ComplianceInput::new(&inv.config).packages(&inv.packages);
+        let files: Vec<FileFinding> = inv
+            .flagged_files
+            .iter()
+            .map(|f| {
+                let kind = match f.flag {
+                    FileFlag::Setuid => FileKind::Setuid,
+                    FileFlag::Setgid => FileKind::Setgid,
+                    FileFlag::PrivateKey => FileKind::PrivateKey,
+                    FileFlag::CloudCredential => FileKind::CloudCredential,
+                    FileFlag::SshDaemon => FileKind::SshDaemon,
+                };
+                FileFinding::new(&format!("/{}", f.path), f.mode, kind)
+            })
+            .collect();
+        let mut compliance = ComplianceInput::new(&inv.config)
+            .packages(&inv.packages)
+            .files(&files);
         if let Some(created) = stored
             .created
             .as_deref()

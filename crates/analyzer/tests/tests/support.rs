@@ -64,6 +64,15 @@ impl LayerBuilder {
         });
         self
     }
+    /// A regular file with explicit mode bits (setuid and setgid included).
+    pub(crate) fn with_mode(mut self, path: &str, mode: u32, data: impl AsRef<[u8]>) -> Self {
+        self.items.push(Item::File {
+            name: path.as_bytes().to_vec(),
+            data: data.as_ref().to_vec(),
+            mode,
+        });
+        self
+    }
     /// A regular file whose raw name is written as given (traversal, absolute, non-UTF-8).
     pub(crate) fn raw(mut self, name: &[u8], data: impl AsRef<[u8]>) -> Self {
         self.items.push(Item::File {

@@ -212,3 +212,52 @@ fn file_replaced_by_one_without_packages_hides_the_lower_one() {
     );
     assert!(inventory(&[l1, l3]).packages.is_empty());
 }
+
+/// Files compliance checks report: setuid/setgid binaries, private keys (by content, not name),
+/// cloud credentials, sshd; a whiteout in an upper layer removes the flag with the file.
+#[test]
+fn flagged_files_follow_the_merged_filesystem() {
+    let l1 = analyze(
+        "sha256:f1",
+        &LayerBuilder::new()
+            .with_mode("usr/bin/passwd", 0o4755, b"#!/bin/sh\nexit 0\n")
+            .with_mode("usr/bin/wall", 0o2755, b"#!/bin/sh\nexit 0\n")
+            .exec("usr/sbin/sshd", b"#!/bin/sh\nexit 0\n")
+            .file("root/.ssh/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n")
+            .file("app/public.pem", "-----BEGIN CERTIFICATE-----\nMII=\n-----END CERTIFICATE-----\n")
+            .file("root/.aws/credentials", "[default]\naws_access_key_id = x\n")
+            .gzip(),
+    );
+    let l2 = analyze(
+        "sha256:f2",
+        &LayerBuilder::new()
+            .whiteout("usr/bin/wall")
+            .whiteout("root/.aws")
+            .gzip(),
+    );
+    let flagged = |inv: crowsnest_analyzer::Inventory| {
+        inv.flagged_files
+            .into_iter()
+            .map(|f| (f.path, format!("{:?}", f.flag)))
+            .collect::<Vec<_>>()
+    };
+    let one = flagged(inventory(std::slice::from_ref(&l1)));
+    assert_eq!(
+        one,
+        [
+            (
+                "root/.aws/credentials".to_string(),
+                "CloudCredential".to_string()
+            ),
+            ("root/.ssh/id_rsa".into(), "PrivateKey".into()),
+            ("usr/bin/passwd".into(), "Setuid".into()),
+            ("usr/bin/wall".into(), "Setgid".into()),
+            ("usr/sbin/sshd".into(), "SshDaemon".into()),
+        ]
+    );
+    let two = flagged(inventory(&[l1, l2]));
+    assert_eq!(
+        two.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["root/.ssh/id_rsa", "usr/bin/passwd", "usr/sbin/sshd"]
+    );
+}
