@@ -2,6 +2,8 @@
 //! status, and explain a match rule by rule. The work is in `crowsnest-vulndb`; this module only
 //! maps arguments to it and prints.
 
+mod fetch;
+
 use super::Global;
 use anyhow::Context;
 use crowsnest_vulndb::{Database, ImportOptions, ImportReport, Matcher, Outcome};
@@ -23,6 +25,13 @@ pub(crate) enum DbCommand {
         /// A directory mirroring the upstream feeds (same layout as `db import` accepts).
         #[arg(long, env = "CROWSNEST_FEEDS")]
         feeds: Option<PathBuf>,
+        /// An HTTP mirror serving the feed layout (`<URL>/osv/go-vulndb.tar.gz`, …) instead of
+        /// the upstream projects.
+        #[arg(long, env = "CROWSNEST_FEEDS_URL", conflicts_with = "feeds")]
+        mirror: Option<String>,
+        /// Only these sources, by layout path (e.g. `osv/go-vulndb.tar.gz`); repeatable.
+        #[arg(long = "only")]
+        only: Vec<String>,
     },
     /// Show the database's sources, record counts and data dates.
     Status,
@@ -45,43 +54,18 @@ pub(crate) enum DbCommand {
     },
 }
 
-/// Upstream sources `db update` would fetch when online, by the name `db status` shows.
-const UPSTREAM: &[&str] = &[
-    "debian-cve (Debian security tracker JSON)",
-    "debian-dsa / debian-dla (Debian security tracker lists)",
-    "ubuntu (Ubuntu CVE Tracker)",
-    "alpine (Alpine secdb)",
-    "almalinux (AlmaLinux OSV)",
-    "redhat-csaf (Red Hat CSAF VEX)",
-    "go-vulndb, rustsec, pypa, ghsa (OSV)",
-    "rubysec, friendsofphp, nodejs-security-wg",
-    "nvd (NVD CVE API 2.0), cisa-kev, epss",
-];
-
 pub(crate) async fn run(args: DbCommand, global: &Global) -> anyhow::Result<ExitCode> {
     let db_path = crowsnest_vulndb::default_path(&global.data_dir);
     match args {
         DbCommand::Import { paths } => import(&paths, &db_path),
-        DbCommand::Update { feeds: Some(dir) } => import(&[dir], &db_path),
-        DbCommand::Update { feeds: None } => {
-            // Downloading is not part of this build: say exactly what stays missing.
-            eprintln!("error: online feed download is not available; no source could be fetched.");
-            eprintln!("missing sources:");
-            for s in UPSTREAM {
-                eprintln!("  - {s}");
-            }
-            eprintln!(
-                "Point `crowsnest db update --feeds DIR` (or CROWSNEST_FEEDS) at a feed mirror, \
-                 or run `crowsnest db import DIR|ARCHIVE…`."
-            );
-            if db_path.exists() {
-                eprintln!(
-                    "The existing database at {} is unchanged.",
-                    db_path.display()
-                );
-            }
-            Ok(ExitCode::from(2))
-        }
+        DbCommand::Update {
+            feeds: Some(dir), ..
+        } => import(&[dir], &db_path),
+        DbCommand::Update {
+            feeds: None,
+            mirror,
+            only,
+        } => update(mirror.as_deref(), &only, &global.data_dir, &db_path).await,
         DbCommand::Status => {
             if !db_path.exists() {
                 eprintln!(
@@ -135,6 +119,49 @@ pub(crate) async fn run(args: DbCommand, global: &Global) -> anyhow::Result<Exit
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Downloads every source into a scratch directory, then imports them all at once; if any
+/// source is missing the existing database is kept, since a database built from part of the
+/// feeds would silently drop findings.
+async fn update(
+    mirror: Option<&str>,
+    only: &[String],
+    data_dir: &std::path::Path,
+    db_path: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    if let Some(unknown) = only
+        .iter()
+        .find(|o| !fetch::SOURCES.iter().any(|s| s.path == o.as_str()))
+    {
+        eprintln!("error: unknown source {unknown:?}; known sources:");
+        for s in fetch::SOURCES {
+            eprintln!("  {}", s.path);
+        }
+        return Ok(ExitCode::from(2));
+    }
+    let scratch = data_dir.join("vulndb").join("download");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let (fetched, failed) = fetch::download(mirror, only, &scratch).await?;
+    if !failed.is_empty() {
+        eprintln!(
+            "error: {} of {} feed source(s) could not be fetched:",
+            failed.len(),
+            failed.len() + fetched.len()
+        );
+        for (source, why) in &failed {
+            eprintln!("  - {source}: {why}");
+        }
+        eprintln!(
+            "The database was not changed. Without network access, point `crowsnest db update --feeds DIR` (or --mirror URL) at a feed mirror."
+        );
+        let _ = std::fs::remove_dir_all(&scratch);
+        return Ok(ExitCode::from(3));
+    }
+    let code = import(&fetched, db_path);
+    let _ = std::fs::remove_dir_all(&scratch);
+    code
 }
 
 fn import(paths: &[PathBuf], db_path: &std::path::Path) -> anyhow::Result<ExitCode> {
