@@ -35,13 +35,15 @@ impl Mirror {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3 (scripts/test-deps.sh installs it)");
+        // Owned at once, so Drop stops it whatever happens next.
+        let mirror = Mirror {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
         // Wait until it accepts connections (a readiness check, not a timing assumption).
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Mirror {
-                    child,
-                    url: format!("http://127.0.0.1:{port}"),
-                };
+                return mirror;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
