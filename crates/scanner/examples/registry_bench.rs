@@ -10,23 +10,10 @@
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_scanner::{Engine, EngineConfig};
 use crowsnest_store::{MasterKey, SecretBox, SqliteStore, Store};
-use crowsnest_testkit::{FaultProxy, ImageBuilder, RegistryBuilder};
+use crowsnest_testkit::{FaultProxy, ImageBuilder, RegistryBuilder, tar_layer};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-
-fn tar_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, body) in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(body.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(1_704_067_200);
-        h.set_cksum();
-        b.append_data(&mut h, path, body.as_slice()).unwrap();
-    }
-    b.into_inner().unwrap()
-}
 
 /// A base layer of real files: this machine's dpkg status and os-release, and its /usr/share/doc
 /// copyright files (about the size of a slim base image's metadata).
@@ -52,7 +39,7 @@ fn base_layer() -> Vec<u8> {
             }
         }
     }
-    tar_of(&entries)
+    tar_layer(&entries)
 }
 
 fn app_layer(repo: usize, tag: usize) -> Vec<u8> {
@@ -64,7 +51,7 @@ fn app_layer(repo: usize, tag: usize) -> Vec<u8> {
         ("jinja2", "2.10"),
     ][tag % 4];
     let meta = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
-    tar_of(&[
+    tar_layer(&[
         (
             format!("usr/lib/python3/dist-packages/{name}-{version}.dist-info/METADATA"),
             meta.into_bytes(),

@@ -1223,15 +1223,6 @@ impl Engine {
             errors: store.scan_errors(KEPT_ERRORS).await?,
         })
     }
-
-    /// Wakes the supervisor (after a settings change, say).
-    pub fn wake(&self) {
-        self.inner.wake.notify_one();
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
-    }
 }
 
 /// Identifies a database build: its build time and size (two builds within one second differ

@@ -15,11 +15,13 @@
 //! `openssl`. Everything listens on 127.0.0.1 only.
 
 mod certs;
+mod layer;
 mod proxy;
 mod push;
 mod registry;
 mod token;
 
+pub use layer::tar_layer;
 pub use proxy::{Fault, FaultProxy};
 pub use push::{Format, ImageBuilder, IndexBuilder, PushedImage, PushedIndex, Pusher};
 pub use registry::{

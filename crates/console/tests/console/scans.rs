@@ -5,25 +5,13 @@
 //! from one OSV record written here from the OSV schema (the id is ours, the CVE alias real).
 
 use super::harness::console;
-use crowsnest_testkit::{ImageBuilder, RegistryBuilder};
+use crowsnest_testkit::{ImageBuilder, RegistryBuilder, tar_layer};
 use reqwest::Method;
 use std::time::Duration;
 
 const OSV_URLLIB3: &str = r#"{"id":"CROWSNEST-TEST-0001","modified":"2024-01-01T00:00:00Z","published":"2019-04-18T00:00:00Z",
  "aliases":["CVE-2019-11236"],"summary":"CRLF injection in urllib3",
  "affected":[{"package":{"ecosystem":"PyPI","name":"urllib3"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.24.3"}]}]}]}"#;
-
-fn tar_layer(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, body) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(body.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, path, body.as_bytes()).unwrap();
-    }
-    b.into_inner().unwrap()
-}
 
 #[tokio::test]
 async fn seed_003_workflow_scan_progress_status_results_csv() {

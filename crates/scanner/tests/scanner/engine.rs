@@ -6,7 +6,9 @@ use crowsnest_model::scan_result::{ImageScanResult, ImageTag, RegistryScanReques
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_scanner::{Engine, EngineConfig};
 use crowsnest_store::{ImageQuery, MasterKey, SecretBox, SqliteStore, Store};
-use crowsnest_testkit::{Fault, FaultProxy, ImageBuilder, RegistryBuilder, TestRegistry};
+use crowsnest_testkit::{
+    Fault, FaultProxy, ImageBuilder, RegistryBuilder, TestRegistry, tar_layer,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,19 +22,6 @@ const OSV_URLLIB3_OLD: &str = r#"{"id":"CROWSNEST-TEST-0001","modified":"2024-01
 const OSV_URLLIB3_NEW: &str = r#"{"id":"CROWSNEST-TEST-0002","modified":"2024-01-01T00:00:00Z","published":"2023-10-17T00:00:00Z",
  "aliases":["CVE-2023-45803"],"summary":"Request body not stripped after redirect",
  "affected":[{"package":{"ecosystem":"PyPI","name":"urllib3"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.26.18"}]}]}]}"#;
-
-fn tar_layer(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, body) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(body.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(1_704_067_200);
-        h.set_cksum();
-        b.append_data(&mut h, path, body.as_bytes()).unwrap();
-    }
-    b.into_inner().unwrap()
-}
 
 fn base_layer() -> Vec<u8> {
     tar_layer(&[
