@@ -222,3 +222,72 @@ impl Drop for TestConsole {
         }
     }
 }
+
+/// A route as `src/routes.rs` declares it: method, path under `/api/{version}`, and whether it
+/// sits in the protected router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeclaredRoute {
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
+    pub(crate) protected: bool,
+}
+
+/// Every route declared in `src/routes.rs`, read from the source itself so that a route added
+/// later is in the security matrix without anyone remembering to list it. Routes declared before
+/// `let public` belong to the protected router (the file's layout; the test that uses this also
+/// checks that the public set is exactly the three routes meant to be public).
+pub(crate) fn declared_routes() -> Vec<DeclaredRoute> {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes.rs"))
+        .expect("read src/routes.rs");
+    let public_from = src
+        .find("let public")
+        .expect("routes.rs has a public router");
+    let mut routes = vec![];
+    let mut at = 0;
+    while let Some(found) = src[at..].find(".route(") {
+        let after = at + found + ".route(".len();
+        // rustfmt may put the path on the next line.
+        let start = after + src[after..].find('"').expect("a path literal") + 1;
+        let end = start + src[start..].find('"').expect("closing quote");
+        let path = src[start..end].to_string();
+        // The handler expression runs to the parenthesis that closes `.route(`.
+        let mut depth = 1;
+        let mut close = end;
+        for (i, ch) in src[end..].char_indices() {
+            match ch {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = end + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let handlers = &src[end..close];
+        for method in ["get", "post", "put", "delete", "patch"] {
+            let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
+                i == 0
+                    || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric()
+                        && handlers.as_bytes()[i - 1] != b'_'
+            });
+            if called {
+                routes.push(DeclaredRoute {
+                    method: match method {
+                        "get" => "GET",
+                        "post" => "POST",
+                        "put" => "PUT",
+                        "delete" => "DELETE",
+                        _ => "PATCH",
+                    },
+                    path: path.clone(),
+                    protected: start < public_from,
+                });
+            }
+        }
+        at = close;
+    }
+    routes
+}
