@@ -28,8 +28,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         }
         serde_json::from_slice(&bytes)
             .map(|v| JsonBody(Some(v)))
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+            .map_err(|e| {
+                ApiError::BadRequest(format!("invalid JSON body: {}", without_echoed_values(&e)))
+            })
     }
+}
+
+/// serde quotes the offending value in its messages (`invalid type: string "…", expected …`).
+/// That value may be a password sent in the wrong field, so it is dropped: the message keeps
+/// what was wrong and where (line and column), never what was sent.
+fn without_echoed_values(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        // Skip to the closing quote; serde writes the value Debug-escaped, so `\"` is inside.
+        let mut escaped = false;
+        for inner in chars.by_ref() {
+            match inner {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => break,
+                _ => escaped = false,
+            }
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+    }
+    out
 }
 
 /// Query parameters as ordered pairs, so repeated keys (`ids=a&ids=b`) survive.

@@ -4,4 +4,5 @@ mod harness;
 mod policies;
 mod requests;
 mod scans;
+mod security;
 mod settings;

@@ -17,7 +17,7 @@ fn request_for(route: &DeclaredRoute, version: &str) -> (Method, String, Option<
         .replace("/collections/{id}", "/collections/seed-coll")
         .replace("{id}", "seed");
     let body = match (route.method, route.path.as_str()) {
-        ("PUT", "/settings/registry") => "[]",
+        ("PUT", "/settings/registry") => r#"{"specifications":[]}"#,
         ("POST", "/settings/registry") => {
             r#"{"version":"2","registry":"http://127.0.0.1:9","repository":"evil","os":"linux","cap":5}"#
         }
