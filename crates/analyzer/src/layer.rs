@@ -130,7 +130,10 @@ fn walk<R: Read>(
             facts.files.insert(path, fact);
             continue;
         }
-        if !kind.is_file() && kind != tar::EntryType::Continuous {
+        // A GNU sparse entry is a regular file to whoever extracts the image: skipping it would
+        // let a sparse package DB hide the real one from the scan.
+        let sparse = kind == tar::EntryType::GNUSparse;
+        if !kind.is_file() && kind != tar::EntryType::Continuous && !sparse {
             // A directory or special file replacing a file of interest hides it, like any file.
             if facts.files.contains_key(&path) {
                 facts.files.remove(&path);
@@ -165,7 +168,14 @@ fn walk<R: Read>(
             continue;
         };
         let cap = detect::cap_for(interest, limits);
-        let outcome = if interest == Interest::Executable {
+        let outcome = if sparse && size > cap {
+            // Mostly holes by construction: streaming a 10 GiB hole through the Go build-info
+            // scanner would cost minutes and find nothing, and holes escape the layer cap.
+            Some(Err(crate::ParseError::TooLarge {
+                what: "sparse file",
+                limit: cap,
+            }))
+        } else if interest == Interest::Executable {
             read_executable(&mut entry, &path, size, cap, limits)?
         } else if size > cap {
             Some(Err(crate::ParseError::TooLarge {

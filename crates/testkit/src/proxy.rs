@@ -2,8 +2,10 @@
 //! request unchanged unless a rule matches its path, in which case it injects a fault: a bare
 //! status (401 without challenge, 403, 404, 500), 429 with `Retry-After`, a hang, a truncated or
 //! corrupted body, a non-JSON manifest, a redirect to a second origin (a stand-in for blob
-//! storage that records whether an `Authorization` header reached it), or tag-list pagination
-//! (distribution 2.8 ignores `n`/`last` on tags, so the proxy pages the real list itself).
+//! storage that records whether an `Authorization` header reached it), tag-list pagination
+//! (distribution 2.8 ignores `n`/`last` on tags, so the proxy pages the real list itself), fixed
+//! bytes a real registry would refuse to store (a hostile manifest, a formula-named tag list),
+//! or a rewritten path (so a repository name the registry forbids can still serve real data).
 
 use crate::{Error, Result};
 use axum::body::Body;
@@ -26,12 +28,24 @@ pub enum Fault {
     Truncate,
     /// Forward, then flip the first byte of the body (same length, wrong digest).
     Corrupt,
+    /// Forward, then flip the last byte of the body: in a tar that is end-of-archive padding,
+    /// so only the digest check can notice.
+    CorruptLast,
     /// Answer an HTML page in place of a manifest, without `Docker-Content-Digest`.
     NotJson,
     /// 307 to the same path on the proxy's second origin.
     RedirectOtherOrigin,
     /// Serve `/v2/<name>/tags/list` in pages of `page_size`, `Link` relative or absolute.
     PaginateTags { page_size: usize, absolute: bool },
+    /// Answer `status` with exactly these headers and body, without asking the registry (a
+    /// `HEAD` gets the headers and the body's length).
+    Serve {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// Forward with the first occurrence of the matched text in the path replaced by `with`.
+    Rewrite { with: String },
 }
 
 #[derive(Debug)]
@@ -242,9 +256,30 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
             page_size,
             absolute,
         }) => return paginate_tags(&st, req, &path_q, page_size, absolute).await,
+        Some(Fault::Serve {
+            status,
+            headers,
+            body,
+        }) => {
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            for (k, v) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    axum::http::HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(&v),
+                ) {
+                    r.headers_mut().append(name, value);
+                }
+            }
+            return r;
+        }
         _ => {}
     }
-    let (status, headers, body) = match forward(&st, req, &path_q).await {
+    let target = match &fault {
+        Some(Fault::Rewrite { with }) => rewritten(&st, &path_q, with),
+        _ => path_q.clone(),
+    };
+    let (status, headers, body) = match forward(&st, req, &target).await {
         Ok(r) => r,
         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     };
@@ -266,6 +301,13 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
             }
             build(status, headers, body)
         }
+        Some(Fault::CorruptLast) => {
+            let mut body = body;
+            if let Some(b) = body.last_mut() {
+                *b ^= 0xff;
+            }
+            build(status, headers, body)
+        }
         Some(Fault::NotJson) => {
             headers.remove("docker-content-digest");
             headers.remove("content-length");
@@ -278,6 +320,21 @@ async fn handle(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
         }
         _ => build(status, headers, body),
     }
+}
+
+/// `path_q` with the text of the rule that matched it replaced by `with`.
+fn rewritten(st: &ProxyState, path_q: &str, with: &str) -> String {
+    let rules = st.rules.lock().unwrap_or_else(|p| p.into_inner());
+    rules
+        .iter()
+        .find(|r| {
+            matches!(&r.fault, Fault::Rewrite { with: w } if w == with)
+                && path_q.contains(&r.path_contains)
+        })
+        .map_or_else(
+            || path_q.to_string(),
+            |r| path_q.replacen(&r.path_contains, with, 1),
+        )
 }
 
 fn build(status: StatusCode, mut headers: HeaderMap, body: Vec<u8>) -> Response {

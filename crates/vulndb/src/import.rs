@@ -87,6 +87,15 @@ pub enum ImportError {
     NoInput,
 }
 
+/// The largest single feed file read (a file on disk or an archive entry). The biggest real
+/// upstream files (NVD's yearly JSON, Debian's CVE list) are a few hundred MB at most; anything
+/// larger is a bomb or a sparse file, which would otherwise be read whole into memory.
+pub(crate) const MAX_FEED_FILE_BYTES: u64 = 512 << 20;
+
+fn too_large(size: u64) -> String {
+    format!("{size} bytes, larger than the {MAX_FEED_FILE_BYTES}-byte cap for one feed file")
+}
+
 /// Shared state of one import, handed to every parser.
 pub(crate) struct Ctx<'a> {
     pub(crate) out: &'a mut Collector,
@@ -222,7 +231,20 @@ fn import_file(ctx: &mut Ctx<'_>, path: &Path) {
         ctx.report.ignored_files += 1;
         return;
     }
-    match std::fs::read(path) {
+    let read = std::fs::File::open(path).and_then(|f| {
+        let size = f.metadata()?.len();
+        if size > MAX_FEED_FILE_BYTES {
+            return Err(std::io::Error::other(too_large(size)));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        // The length may grow while we read; never past the cap.
+        f.take(MAX_FEED_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_FEED_FILE_BYTES {
+            return Err(std::io::Error::other(too_large(bytes.len() as u64)));
+        }
+        Ok(bytes)
+    });
+    match read {
         Ok(bytes) => dispatch(ctx, &display, &bytes),
         Err(e) => ctx.malformed(&hint_source(&display), &display, e),
     }
@@ -243,6 +265,12 @@ fn import_archive(ctx: &mut Ctx<'_>, path: &Path) -> std::io::Result<()> {
         let display = format!("{archive_name}!{inner}");
         if !interesting(&inner) {
             ctx.report.ignored_files += 1;
+            continue;
+        }
+        // The header's size is the archive's claim; a gzip bomb makes it true cheaply.
+        let size = entry.size();
+        if size > MAX_FEED_FILE_BYTES {
+            ctx.malformed(&hint_source(&display), &display, too_large(size));
             continue;
         }
         buf.clear();

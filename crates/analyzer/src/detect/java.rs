@@ -13,8 +13,33 @@ use std::io::{Cursor, Read};
 /// Parses an archive's bytes; `path` is the archive's path in the image.
 pub fn parse_archive(data: &[u8], path: &str, limits: &Limits) -> Result<Vec<Package>, ParseError> {
     let mut out = Vec::new();
-    walk(data, path, limits, 0, &mut out)?;
+    // Nested jars are held in memory while their parent is read, so the bytes inflated from the
+    // whole tree share one budget: without it, a small jar of many highly compressed entries
+    // (a zip bomb) would inflate each up to `max_binary_bytes`, all at once.
+    let mut budget = Budget {
+        left: limits.max_binary_bytes.saturating_mul(2),
+        total: limits.max_binary_bytes.saturating_mul(2),
+    };
+    walk(data, path, limits, 0, &mut out, &mut budget)?;
     Ok(out)
+}
+
+struct Budget {
+    left: u64,
+    total: u64,
+}
+
+impl Budget {
+    fn spend(&mut self, n: usize) -> Result<(), ParseError> {
+        self.left = self
+            .left
+            .checked_sub(n as u64)
+            .ok_or(ParseError::TooLarge {
+                what: "bytes inflated from one archive and its nested archives (zip bomb?)",
+                limit: self.total,
+            })?;
+        Ok(())
+    }
 }
 
 fn walk(
@@ -23,6 +48,7 @@ fn walk(
     limits: &Limits,
     depth: u32,
     out: &mut Vec<Package>,
+    budget: &mut Budget,
 ) -> Result<(), ParseError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(data))
         .map_err(|e| ParseError::malformed(format!("{path}: not a zip archive: {e}")))?;
@@ -43,9 +69,13 @@ fn walk(
         }
         let lower = name.to_ascii_lowercase();
         if lower.ends_with("pom.properties") {
-            poms.push(properties(&read_capped(&mut entry, 1 << 20)?));
+            let bytes = read_capped(&mut entry, 1 << 20)?;
+            budget.spend(bytes.len())?;
+            poms.push(properties(&bytes));
         } else if name == "META-INF/MANIFEST.MF" {
-            manifest = Some(manifest_fields(&read_capped(&mut entry, 4 << 20)?));
+            let bytes = read_capped(&mut entry, 4 << 20)?;
+            budget.spend(bytes.len())?;
+            manifest = Some(manifest_fields(&bytes));
         } else if depth < limits.max_nesting
             && [".jar", ".war", ".ear", ".jpi", ".hpi"]
                 .iter()
@@ -55,7 +85,10 @@ fn walk(
                 continue;
             }
             match read_capped(&mut entry, limits.max_binary_bytes) {
-                Ok(bytes) => nested.push((name, bytes)),
+                Ok(bytes) => {
+                    budget.spend(bytes.len())?;
+                    nested.push((name, bytes));
+                }
                 Err(_) => continue,
             }
         }
@@ -92,7 +125,7 @@ fn walk(
     for (name, bytes) in nested {
         let inner = format!("{path}!{name}");
         // A broken nested jar must not hide the outer one's packages.
-        let _ = walk(&bytes, &inner, limits, depth + 1, out);
+        let _ = walk(&bytes, &inner, limits, depth + 1, out, budget);
     }
     Ok(())
 }
