@@ -19,7 +19,7 @@ use crate::import::{ImportError, ImportOptions, ImportReport, SourceReport};
 use crate::record::{Advisory, Collector, Enrichment, Rule, StoredEntry};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"CRWSNDB\n";
@@ -263,10 +263,7 @@ impl Database {
         if len > 64 * (body.len() as u64).max(1) + (1 << 20) {
             return Err(corrupt(format!("implausible payload size {len}")));
         }
-        let raw = zstd::bulk::decompress(body, len as usize)
-            .map_err(|e| corrupt(format!("zstd: {e}")))?;
-        let payload: Payload =
-            postcard::from_bytes(&raw).map_err(|e| corrupt(format!("payload: {e}")))?;
+        let payload = decode_payload(body, len).map_err(corrupt)?;
         let n = payload.entries.len() as u64;
         let mut index = HashMap::with_capacity(payload.index.len());
         for (ns, names) in payload.index {
@@ -318,6 +315,146 @@ impl Database {
 
     pub(crate) fn note(&self, entry: &StoredEntry) -> Option<&str> {
         entry.note.map(|n| self.notes[n as usize].as_str())
+    }
+}
+
+/// Decompresses and decodes the payload in one pass. The decompressed bytes (49 MB for the
+/// whole snapshot) are never held at once: postcard reads them from a small window refilled from
+/// the zstd stream, so loading peaks at the size of the decoded tables rather than 1.35× that.
+fn decode_payload(compressed: &[u8], len: u64) -> Result<Payload, String> {
+    use serde::Deserialize;
+    let decoder =
+        zstd::stream::read::Decoder::with_buffer(compressed).map_err(|e| format!("zstd: {e}"))?;
+    // One byte more than the stated length tells a payload that runs on from one that ends,
+    // and bounds what a damaged frame can make us inflate.
+    let mut de = postcard::Deserializer::from_flavor(Streamed::new(decoder, len));
+    let decoded = Payload::deserialize(&mut de);
+    let mut input = de.finalize().map_err(|e| format!("payload: {e}"))?;
+    let payload = decoded.map_err(|e| match input.error.take() {
+        Some(io) => format!("zstd: {io}"),
+        None => format!("payload: {e}"),
+    })?;
+    if input.consumed() != len || input.has_more() {
+        return Err(format!(
+            "the payload does not end where the header says ({len} bytes)"
+        ));
+    }
+    Ok(payload)
+}
+
+/// Bytes decompressed at a time while decoding.
+const WINDOW: usize = 1 << 16;
+
+/// A postcard input over a stream: a window of decompressed bytes, refilled as postcard reads.
+/// Every payload field is an owned value, so nothing needs to borrow from the input; a string
+/// longer than what is left in the window is assembled in `spill`.
+struct Streamed<'de, R> {
+    reader: std::io::Take<R>,
+    window: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    /// Bytes read from the stream so far, the window's included.
+    read: u64,
+    /// The stated payload length: no single field can be longer.
+    len: u64,
+    spill: Vec<u8>,
+    /// The first read error (postcard only knows "unexpected end", which would hide it).
+    error: Option<std::io::Error>,
+    _input: std::marker::PhantomData<&'de [u8]>,
+}
+
+impl<'de, R: std::io::Read> Streamed<'de, R> {
+    fn new(reader: R, len: u64) -> Self {
+        Streamed {
+            reader: reader.take(len.saturating_add(1)),
+            window: vec![0u8; WINDOW].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            read: 0,
+            len,
+            spill: Vec::new(),
+            error: None,
+            _input: std::marker::PhantomData,
+        }
+    }
+
+    /// Bytes handed to postcard.
+    fn consumed(&self) -> u64 {
+        self.read - (self.end - self.pos) as u64
+    }
+
+    /// Refills an exhausted window; false at the end of the stream or on an error.
+    fn refill(&mut self) -> bool {
+        loop {
+            match self.reader.read(&mut self.window) {
+                Ok(n) => {
+                    self.pos = 0;
+                    self.end = n;
+                    self.read += n as u64;
+                    return n > 0;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn has_more(&mut self) -> bool {
+        self.pos < self.end || self.refill()
+    }
+}
+
+impl<'de, R: std::io::Read + 'de> postcard::de_flavors::Flavor<'de> for Streamed<'de, R> {
+    type Remainder = Self;
+    type Source = ();
+
+    #[inline]
+    fn pop(&mut self) -> postcard::Result<u8> {
+        if self.pos == self.end && !self.refill() {
+            return Err(postcard::Error::DeserializeUnexpectedEnd);
+        }
+        let byte = self.window[self.pos];
+        self.pos += 1;
+        Ok(byte)
+    }
+
+    fn try_take_n(&mut self, _ct: usize) -> postcard::Result<&'de [u8]> {
+        // Borrowing from a stream is impossible; no payload field asks for it.
+        Err(postcard::Error::WontImplement)
+    }
+
+    fn try_take_n_temp<'a>(&'a mut self, ct: usize) -> postcard::Result<&'a [u8]>
+    where
+        'de: 'a,
+    {
+        if self.end - self.pos >= ct {
+            let start = self.pos;
+            self.pos += ct;
+            return Ok(&self.window[start..self.pos]);
+        }
+        // A corrupt length must not make us allocate more than the payload could hold.
+        if ct as u64 > self.len.saturating_sub(self.consumed()) {
+            return Err(postcard::Error::DeserializeUnexpectedEnd);
+        }
+        self.spill.clear();
+        self.spill.reserve(ct);
+        while self.spill.len() < ct {
+            if self.pos == self.end && !self.refill() {
+                return Err(postcard::Error::DeserializeUnexpectedEnd);
+            }
+            let take = (ct - self.spill.len()).min(self.end - self.pos);
+            self.spill
+                .extend_from_slice(&self.window[self.pos..self.pos + take]);
+            self.pos += take;
+        }
+        Ok(&self.spill)
+    }
+
+    fn finalize(self) -> postcard::Result<Self> {
+        Ok(self)
     }
 }
 

@@ -76,3 +76,26 @@ fn damaged_files_are_refused_with_typed_errors() {
         Err(DbError::Io { .. })
     ));
 }
+
+/// The payload is decoded straight from the zstd stream, so the stated length is checked against
+/// what the stream holds: shorter or longer is a damaged file, and a huge one inflates nothing.
+#[test]
+fn a_payload_length_that_disagrees_with_the_stream_is_refused() {
+    let (db, _) = build(&[vulndb("distro/alpine-secdb-legacy.tar.gz")]);
+    let bytes = db.to_bytes().expect("encode");
+    let p = std::path::Path::new("x.db");
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+    let at = 16 + header_len;
+    let stated = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    for wrong in [stated - 1, stated + 1, stated * 60] {
+        let mut damaged = bytes.clone();
+        damaged[at..at + 8].copy_from_slice(&wrong.to_le_bytes());
+        let err = Database::from_bytes(p, &damaged).expect_err("wrong length refused");
+        assert!(
+            matches!(err, DbError::Corrupt { .. }),
+            "length {wrong} instead of {stated}: {err}"
+        );
+    }
+    let again = Database::from_bytes(p, &bytes).expect("the undamaged file loads");
+    assert_eq!(again.status(), db.status());
+}
