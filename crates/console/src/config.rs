@@ -23,6 +23,10 @@ pub struct ConsoleConfig {
     pub retention_days: i64,
     /// Where an empty `registry` (Docker Hub) points; only tests change it.
     pub docker_hub: Option<String>,
+    /// Result reads (`/registry`, `/registry/names`, a CSV page) served at once; the rest wait
+    /// their turn without using CPU. 0 means one per core. Bounding them keeps a crowd of
+    /// readers from starving a running scan of the cores it needs.
+    pub concurrent_reads: usize,
 }
 
 impl ConsoleConfig {
@@ -36,6 +40,7 @@ impl ConsoleConfig {
             feeds: None,
             scan_interval_hours: 24,
             parallel_specs: 4,
+            concurrent_reads: 0,
             retention_days: 30,
             docker_hub: None,
         }

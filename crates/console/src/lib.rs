@@ -30,6 +30,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ConsoleConfig>,
+    /// Admission for result reads; see [`ConsoleConfig::concurrent_reads`].
+    pub reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -54,12 +56,17 @@ impl AppState {
             signing_key,
             config.token_ttl,
         ));
+        let reads = match config.concurrent_reads {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
         AppState {
             store,
             engine,
             auth,
             clock,
             config: Arc::new(config),
+            reads: Arc::new(tokio::sync::Semaphore::new(reads)),
         }
     }
 }

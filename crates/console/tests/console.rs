@@ -1,6 +1,7 @@
 mod auth;
 mod credentials;
 mod harness;
+mod load;
 mod policies;
 mod requests;
 mod scans;

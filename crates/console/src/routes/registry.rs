@@ -7,7 +7,9 @@ use crate::body::{JsonBody, QueryPairs};
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use crowsnest_model::scan_result::{
     ImageScanResult, RegistryScanProgress, RegistryScanRequest, ScanStatus,
 };
@@ -164,6 +166,10 @@ pub(crate) fn shape(mut r: ImageScanResult, compact: bool, layers: bool) -> Imag
     r
 }
 
+fn closed(_: tokio::sync::AcquireError) -> ApiError {
+    ApiError::Internal("the Console is shutting down".into())
+}
+
 fn collections_filter(query: &QueryPairs) -> Vec<String> {
     query
         .all("collections")
@@ -175,12 +181,32 @@ fn collections_filter(query: &QueryPairs) -> Vec<String> {
 pub(crate) async fn results(
     State(state): State<AppState>,
     query: QueryPairs,
-) -> ApiResult<(HeaderMap, Json<Vec<ImageScanResult>>)> {
+) -> ApiResult<Response> {
     let q = image_query(&query, true)?;
     let compact = query.bool("compact")?.unwrap_or(false);
     let layers = query.bool("layers")?.unwrap_or(false);
     let collections = collections_filter(&query);
+    let _turn = state.reads.acquire().await.map_err(closed)?;
     let (records, total) = state.store.images(&q).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("Total-Count", total.into());
+    if !compact && !layers && collections.is_empty() {
+        // The stored text is the serialized result, so the common full-result page is the
+        // stored texts joined: parsing and re-serializing each one (tens of kilobytes with its
+        // findings) would cost most of the request and, under load, CPU the scans need.
+        let mut body =
+            String::with_capacity(2 + records.iter().map(|r| r.result.len() + 1).sum::<usize>());
+        body.push('[');
+        for (i, rec) in records.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&rec.result);
+        }
+        body.push(']');
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return Ok((headers, body).into_response());
+    }
     let mut out = Vec::with_capacity(records.len());
     for rec in records {
         let r: ImageScanResult = serde_json::from_str(&rec.result)
@@ -195,9 +221,7 @@ pub(crate) async fn results(
         }
         out.push(shape(r, compact, layers));
     }
-    let mut headers = HeaderMap::new();
-    headers.insert("Total-Count", total.into());
-    Ok((headers, Json(out)))
+    Ok((headers, Json(out)).into_response())
 }
 
 pub(crate) async fn names(
@@ -205,6 +229,7 @@ pub(crate) async fn names(
     query: QueryPairs,
 ) -> ApiResult<(HeaderMap, Json<Vec<String>>)> {
     let q = image_query(&query, false)?;
+    let _turn = state.reads.acquire().await.map_err(closed)?;
     let (records, total) = state.store.images(&q).await?;
     let mut headers = HeaderMap::new();
     headers.insert("Total-Count", total.into());
@@ -255,6 +280,7 @@ pub(crate) async fn download(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let store = state.store.clone();
+    let reads = state.reads.clone();
     tokio::spawn(async move {
         let _ = tx.send(Ok(buffer.take())).await;
         let mut sent: u64 = 0;
@@ -268,6 +294,11 @@ pub(crate) async fn download(
             if q.limit == 0 {
                 break;
             }
+            // One turn per page, not per download, and the page's rows are handed over only
+            // after the turn is given back: a slow client never holds a turn while it drains.
+            let Ok(turn) = reads.acquire().await else {
+                return;
+            };
             let page = match store.images(&q).await {
                 Ok((page, _)) => page,
                 Err(e) => {
@@ -292,10 +323,11 @@ pub(crate) async fn download(
                     let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
                     return;
                 }
-                // A client that went away ends the stream.
-                if tx.send(Ok(buffer.take())).await.is_err() {
-                    return;
-                }
+            }
+            drop(turn);
+            // A client that went away ends the stream.
+            if tx.send(Ok(buffer.take())).await.is_err() {
+                return;
             }
             sent += n;
             if n < q.limit {
