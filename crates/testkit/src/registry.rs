@@ -243,42 +243,11 @@ impl RegistryBuilder {
         let cfg_path = root.join("config.yml");
         std::fs::write(&cfg_path, cfg).map_err(Error::from_display)?;
 
-        let mut child = Command::new(bin)
-            .arg("serve")
-            .arg(&cfg_path)
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| Error::new(format!("cannot start docker-registry: {e}")))?;
-        let log = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
-        let stderr = child
-            .stderr
-            .take()
-            .ok_or_else(|| Error::new("no stderr pipe"))?;
-        let log_writer = log.clone();
-        std::thread::spawn(move || {
-            let mut ready = Some(ready_tx);
-            for line in BufReader::new(stderr)
-                .lines()
-                .map_while(std::io::Result::ok)
-            {
-                if line.contains("listening on")
-                    && let Some(tx) = ready.take()
-                {
-                    let _ = tx.send(());
-                }
-                let mut l = log_writer.lock().unwrap_or_else(|p| p.into_inner());
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
         let mut reg = TestRegistry {
-            child,
+            child: None,
             _dir: dir,
+            bin,
+            cfg_path,
             port,
             tls,
             client_certs: self.client_certs,
@@ -286,19 +255,65 @@ impl RegistryBuilder {
             password: self.password.clone(),
             auth: self.auth.clone(),
             token,
-            log,
+            log: Arc::new(Mutex::new(String::new())),
         };
-        // The reader thread drops the sender at EOF, so an exiting registry ends the wait too.
-        let waited = tokio::time::timeout(Duration::from_secs(30), ready_rx).await;
-        if !matches!(waited, Ok(Ok(()))) {
-            let _ = reg.child.kill();
-            return Err(Error::new(format!(
-                "docker-registry did not start listening; its log:\n{}",
-                reg.log()
-            )));
-        }
+        // On failure `reg` is dropped, which also stops the token service.
+        reg.restart().await?;
         Ok(reg)
     }
+}
+
+/// Starts `docker-registry serve CFG` and waits for its "listening on" line. Its log is appended
+/// to `log`. A registry that exits or stays silent for 30 s is killed and reported with its log.
+async fn spawn_and_wait(
+    bin: &std::path::Path,
+    cfg_path: &std::path::Path,
+    log: &Arc<Mutex<String>>,
+) -> Result<Child> {
+    let mut child = Command::new(bin)
+        .arg("serve")
+        .arg(cfg_path)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::new(format!("cannot start docker-registry: {e}")))?;
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+    let Some(stderr) = child.stderr.take() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(Error::new("no stderr pipe"));
+    };
+    let log_writer = log.clone();
+    std::thread::spawn(move || {
+        let mut ready = Some(ready_tx);
+        for line in BufReader::new(stderr)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            if line.contains("listening on")
+                && let Some(tx) = ready.take()
+            {
+                let _ = tx.send(());
+            }
+            let mut l = log_writer.lock().unwrap_or_else(|p| p.into_inner());
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    // The reader thread drops the sender at EOF, so an exiting registry ends the wait too.
+    let waited = tokio::time::timeout(Duration::from_secs(30), ready_rx).await;
+    if !matches!(waited, Ok(Ok(()))) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(Error::new(format!(
+            "docker-registry did not start listening; its log:\n{}",
+            log.lock().unwrap_or_else(|p| p.into_inner())
+        )));
+    }
+    Ok(child)
 }
 
 fn free_port() -> Result<u16> {
@@ -316,8 +331,11 @@ struct TokenService {
 /// A running registry; killed on drop.
 #[derive(Debug)]
 pub struct TestRegistry {
-    child: Child,
+    /// `None` while stopped by [`TestRegistry::kill`].
+    child: Option<Child>,
     _dir: tempfile::TempDir,
+    bin: PathBuf,
+    cfg_path: PathBuf,
     port: u16,
     tls: Option<TlsFiles>,
     client_certs: bool,
@@ -375,6 +393,31 @@ impl TestRegistry {
         self.token.as_ref().map(|t| t.state.stats.clone())
     }
 
+    /// Kills the registry process (SIGKILL, as a crash or an OOM kill would) and waits for it to
+    /// exit. Its port and storage stay as they were, so [`TestRegistry::restart`] brings the
+    /// same registry back with the same images. Until then connections are refused.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the registry again after [`TestRegistry::kill`], on the same port with the same
+    /// configuration and storage, and waits until it listens. The port was released by the
+    /// killed process, so only another process grabbing it in between can make this fail.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let child = spawn_and_wait(&self.bin, &self.cfg_path, &self.log).await?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// True while the registry process runs (false after [`TestRegistry::kill`]).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// What the registry has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -395,8 +438,10 @@ impl TestRegistry {
 
 impl Drop for TestRegistry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         if let Some(t) = &self.token {
             t.task.abort();
         }
