@@ -35,7 +35,7 @@ use crowsnest_registry::{
 use crowsnest_store::{ImageRecord, JobRecord, ScanRecord, ScanSpecRecord, Store, StoreError};
 use crowsnest_vulndb::{Database, MatchOptions, Matcher};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -66,6 +66,12 @@ pub struct EngineConfig {
     /// True when no other node shares the store (SQLite): at start every running job is this
     /// node's own leftover and can be taken back at once.
     pub single_node: bool,
+    /// Tries per image when the registry is unreachable or busy (see
+    /// [`ScanError::is_transient`]); 1 fails the image at the first such error.
+    pub image_attempts: u32,
+    /// The wait before an image's second try; it doubles for each further one. With the
+    /// defaults (5 tries, 2 s) a registry may be away about 30 s without failing an image.
+    pub image_retry_backoff: Duration,
 }
 
 impl EngineConfig {
@@ -81,6 +87,8 @@ impl EngineConfig {
             discovery: DiscoveryOptions::default(),
             limits: Limits::default(),
             single_node: true,
+            image_attempts: 5,
+            image_retry_backoff: Duration::from_secs(2),
         }
     }
 }
@@ -109,6 +117,8 @@ struct Inner {
     db_mtime: Mutex<Option<std::time::SystemTime>>,
     /// On-demand scans whose finished progress was already reported once.
     reported: Mutex<HashSet<i64>>,
+    /// Scan errors the store refused (time, message), oldest first: see [`Engine::record_error`].
+    unsaved_errors: Mutex<VecDeque<(String, String)>>,
     wake: Notify,
 }
 
@@ -148,6 +158,7 @@ impl Engine {
                 running: Mutex::new(HashMap::new()),
                 stopped_specs: Mutex::new(HashSet::new()),
                 reported: Mutex::new(HashSet::new()),
+                unsaved_errors: Mutex::new(VecDeque::new()),
                 db_mtime: Mutex::new(None),
                 wake: Notify::new(),
             }),
@@ -275,11 +286,7 @@ impl Engine {
                 let id = scan.id;
                 if let Err(e) = engine.run_scan(scan, token).await {
                     tracing::error!(scan = id, error = %e, "scan failed");
-                    let _ = engine
-                        .inner
-                        .store
-                        .push_scan_error(&now().to_string(), &e.to_string(), KEPT_ERRORS)
-                        .await;
+                    engine.record_error(&e.to_string()).await;
                     let _ = engine
                         .inner
                         .store
@@ -523,7 +530,7 @@ impl Engine {
                 let spec_id = spec.id.clone();
                 if let Err(e) = engine.run_spec(&scan, spec, &plan, &token).await {
                     tracing::warn!(scan = scan.id, spec = %spec_id, error = %e, "registry specification failed");
-                    let _ = engine.inner.store.push_scan_error(&now().to_string(), &e.to_string(), KEPT_ERRORS).await;
+                    engine.record_error(&e.to_string()).await;
                 }
             });
         }
@@ -824,8 +831,37 @@ impl Engine {
         let outcome = self
             .scan_image(scan, spec, client, platform, &job, token)
             .await;
+        // A registry that is restarting or rate limiting: wait, then put the image back in the
+        // queue, a bounded number of times. The worker itself waits, so an unreachable registry
+        // is not hammered with the next images meanwhile; a stop ends the wait at once.
+        let retry = matches!(&outcome, Err(e) if e.is_transient())
+            && job.attempts < i64::from(self.inner.config.image_attempts);
+        let mut outcome = outcome;
+        if retry && let Err(e) = &outcome {
+            let wait = retry_wait(self.inner.config.image_retry_backoff, job.attempts);
+            tracing::warn!(
+                error = %e,
+                attempt = job.attempts,
+                wait_secs = wait.as_secs_f64(),
+                "registry unreachable or busy; retrying the image after a wait"
+            );
+            tokio::select! {
+                _ = token.cancelled() => {
+                    let image = image_key(&job.registry, &job.repo, &job.tag);
+                    outcome = Err(ScanError::Cancelled { image });
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
         let (state, error) = match &outcome {
             Ok(()) => ("done", String::new()),
+            Err(e) if retry && e.is_transient() => {
+                if self.spec_stopped(scan.id, &spec.id) {
+                    ("cancelled", String::new())
+                } else {
+                    ("pending", e.to_string())
+                }
+            }
             // Stopped by a user: cancelled. Interrupted by a shutdown while the scan still runs:
             // back to pending, so the next start picks it up again.
             Err(ScanError::Cancelled { .. }) => {
@@ -841,9 +877,7 @@ impl Engine {
         };
         if state == "failed" {
             tracing::warn!(error = %error, "image scan failed");
-            let _ = store
-                .push_scan_error(&now().to_string(), &error, KEPT_ERRORS)
-                .await;
+            self.record_error(&error).await;
         }
         if let Err(e) = store.finish_job(job.id, state, &error).await {
             tracing::error!(job = job.id, error = %e, "cannot record the job's end");
@@ -1202,9 +1236,44 @@ impl Engine {
         }])
     }
 
+    /// Remembers a scan error for `GET /statuses/registry`. The failure being reported can be
+    /// the store's own (a full disk fails every write), so an error the store refuses is kept in
+    /// memory, shown from there, and written ahead of the next error the store accepts.
+    async fn record_error(&self, message: &str) {
+        let mut pending: Vec<(String, String)> =
+            lock(&self.inner.unsaved_errors).drain(..).collect();
+        pending.push((now().to_string(), message.to_string()));
+        for (i, (time, text)) in pending.iter().enumerate() {
+            if let Err(e) = self
+                .inner
+                .store
+                .push_scan_error(time, text, KEPT_ERRORS)
+                .await
+            {
+                tracing::error!(error = %e, "cannot store a scan error; keeping it in memory");
+                let mut unsaved = lock(&self.inner.unsaved_errors);
+                for item in pending[i..].iter().rev() {
+                    unsaved.push_front(item.clone());
+                }
+                while unsaved.len() > KEPT_ERRORS as usize {
+                    unsaved.pop_front();
+                }
+                return;
+            }
+        }
+    }
+
     /// `GET /statuses/registry`.
     pub async fn status(&self) -> Result<ScanStatus, ScanError> {
         let store = &self.inner.store;
+        // Errors the store could not take are the newest; they come first.
+        let mut errors: Vec<String> = lock(&self.inner.unsaved_errors)
+            .iter()
+            .rev()
+            .map(|(_, text)| text.clone())
+            .collect();
+        errors.extend(store.scan_errors(KEPT_ERRORS).await?);
+        errors.truncate(KEPT_ERRORS as usize);
         let latest = store.latest_scan("regular").await?;
         let scanning = latest.as_ref().is_some_and(|s| s.state == "running");
         let selective = latest.as_ref().is_some_and(|s| {
@@ -1220,9 +1289,20 @@ impl Engine {
             scanning,
             selective,
             hostname: self.inner.config.node.clone(),
-            errors: store.scan_errors(KEPT_ERRORS).await?,
+            errors,
         })
     }
+}
+
+/// The wait after an image's `attempt`-th try failed transiently: the backoff doubled for each
+/// earlier try, capped at a minute.
+fn retry_wait(backoff: Duration, attempt: i64) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    backoff
+        .saturating_mul(1u32 << doublings)
+        .min(Duration::from_secs(60))
 }
 
 /// Identifies a database build: its build time and size (two builds within one second differ

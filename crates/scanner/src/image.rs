@@ -87,7 +87,11 @@ pub async fn analyze_registry_image(
             continue;
         }
         let blob = client.blob(repo, desc).await.map_err(registry_err)?;
-        let reader = blob.into_blocking();
+        let broken = Arc::new(std::sync::Mutex::new(None));
+        let reader = BrokenStreamWatch {
+            inner: blob.into_blocking(),
+            broken: broken.clone(),
+        };
         let worker = analyzer.clone();
         let layer_digest = digest.clone();
         let t = Instant::now();
@@ -98,6 +102,14 @@ pub async fn analyze_registry_image(
         };
         analysis += t.elapsed();
         if !layer.complete {
+            // The connection broke (the registry went away mid-layer): a transient failure the
+            // engine may retry, unlike a layer whose content is wrong.
+            if let Some(message) = broken.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(registry_err(crowsnest_registry::RegistryError::Transport {
+                    url: format!("{}/v2/{repo}/blobs/{digest}", client.registry()),
+                    message,
+                }));
+            }
             let why = layer
                 .warnings
                 .last()
@@ -145,4 +157,26 @@ pub async fn analyze_registry_image(
         pull,
         analysis,
     })
+}
+
+/// A blob reader that remembers the first read error not about the content. The blob stream
+/// reports a size or digest mismatch as `InvalidData`; any other error means the transfer itself
+/// failed (connection reset or closed mid-body), which the analyzer cannot tell apart from the
+/// end of a short layer.
+struct BrokenStreamWatch<R> {
+    inner: R,
+    broken: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl<R: std::io::Read> std::io::Read for BrokenStreamWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != std::io::ErrorKind::InvalidData {
+                self.broken
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| e.to_string());
+            }
+        })
+    }
 }
