@@ -59,6 +59,19 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // When a write fails for lack of space (or an I/O error), SQLite may roll the whole
+            // transaction back on its own; the ROLLBACK sqlx then sends fails, and sqlx keeps
+            // counting the transaction as open. Its next "transaction" on that connection is a
+            // SAVEPOINT whose rollback leaves a real transaction open, and every later statement
+            // there runs inside it: stale reads, "database is locked" on writes, lost writes.
+            // Such a connection is closed when it comes back to the pool. The ping first lets a
+            // rollback queued by a dropped transaction run, so only a real leak is counted.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Connection::ping(&mut *conn).await?;
+                    Ok(!sqlx::Connection::is_in_transaction(&*conn))
+                })
+            })
             .connect_with(options)
             .await?;
         let store = SqliteStore { pool, secrets };
