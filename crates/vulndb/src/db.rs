@@ -205,13 +205,12 @@ impl Database {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        remove_stale_temp_files(dir, &name);
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(&bytes)?;
@@ -526,6 +525,34 @@ fn split<'a>(path: &Path, bytes: &'a [u8]) -> Result<(DbStatus, &'a [u8]), DbErr
 }
 
 /// `<data-dir>/vulndb/crowsnest.db`.
+/// Removes the temporary files of [`Database::write_atomic`] (`.<name>.tmp-<pid>`) that writers
+/// killed mid-write left in `dir`: each is as large as a database, and nothing else would ever
+/// delete them. A file whose process still runs is another writer's work in progress and stays.
+/// Where `/proc` does not say which processes run, nothing is removed.
+fn remove_stale_temp_files(dir: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp-");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 pub fn default_path(data_dir: &Path) -> PathBuf {
     data_dir.join("vulndb").join("crowsnest.db")
 }
@@ -563,5 +590,37 @@ impl DbStatus {
     /// Whole days since the database was built.
     pub fn age_days(&self, now: i64) -> i64 {
         (now - self.built_at).max(0) / 86_400
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod stale_temp_file_tests {
+    #[test]
+    fn temp_files_of_dead_writers_go_those_of_running_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut finished = std::process::Command::new("true").spawn().unwrap();
+        let dead = finished.id();
+        finished.wait().unwrap();
+        let running = std::os::unix::process::parent_id();
+        for name in [
+            format!(".crowsnest.db.tmp-{dead}"),
+            format!(".crowsnest.db.tmp-{running}"),
+            format!(".other.db.tmp-{dead}"),
+        ] {
+            std::fs::write(dir.path().join(name), b"half a database").unwrap();
+        }
+        super::remove_stale_temp_files(dir.path(), "crowsnest.db");
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                format!(".crowsnest.db.tmp-{running}"),
+                format!(".other.db.tmp-{dead}")
+            ]
+        );
     }
 }
