@@ -5,6 +5,8 @@
 
 #[path = "tests/db_update.rs"]
 mod db_update;
+#[path = "tests/faults.rs"]
+mod faults;
 #[path = "tests/image_errors.rs"]
 mod image_errors;
 #[path = "tests/image_filters.rs"]

@@ -9,13 +9,13 @@ use std::process::{Child, Command, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_crowsnest");
 
 /// `python3 -m http.server` on a free loopback port, killed on drop.
-struct Mirror {
+pub(crate) struct Mirror {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Mirror {
-    fn serve(dir: &std::path::Path) -> Mirror {
+    pub(crate) fn serve(dir: &std::path::Path) -> Mirror {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()

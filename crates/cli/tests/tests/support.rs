@@ -381,3 +381,301 @@ sys.exit(1 if errors else 0)
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A free port on 127.0.0.1 (bound and released; another process could take it in between,
+/// which the callers' start-up checks would report).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub(crate) const ADMIN: (&str, &str) = ("admin", "faults-Pw-1");
+
+/// `crowsnest serve` as a child process, the way users run it: its own data dir, a free loopback
+/// port kept across restarts, the admin user from the environment, no periodic scan. Its log
+/// goes to files outside the data dir (which a test may fill up). [`Console::kill`] and drop
+/// end it with SIGKILL, as a crash or the OOM killer would.
+pub(crate) struct Console {
+    child: Option<std::process::Child>,
+    data_dir: PathBuf,
+    feeds: Option<PathBuf>,
+    port: u16,
+    logs: tempfile::TempDir,
+    starts: usize,
+    http: reqwest::Client,
+}
+
+/// One API answer.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) total_count: Option<u64>,
+    pub(crate) text: String,
+}
+
+impl Reply {
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), HTTP {}: {}", self.status, self.text))
+    }
+}
+
+impl Console {
+    pub(crate) fn new(data_dir: &Path) -> Console {
+        // reqwest is built without a default TLS provider; the binary installs ring the same way.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Console {
+            child: None,
+            data_dir: data_dir.to_path_buf(),
+            feeds: None,
+            port: free_port(),
+            logs: tempfile::tempdir().unwrap(),
+            starts: 0,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `--feeds DIR`: the database is built from this mirror at the first start.
+    pub(crate) fn feeds(mut self, dir: &Path) -> Console {
+        self.feeds = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Starts the process without waiting for it to listen.
+    pub(crate) fn spawn(&mut self) {
+        assert!(self.child.is_none(), "the Console is already running");
+        self.starts += 1;
+        let log = std::fs::File::create(self.log_path(self.starts)).unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--scan-interval-hours")
+            .arg("0");
+        if let Some(feeds) = &self.feeds {
+            cmd.arg("--feeds").arg(feeds);
+        }
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("CROWSNEST_") {
+                cmd.env_remove(k);
+            }
+        }
+        let child = cmd
+            .env("CROWSNEST_ADMIN_USER", ADMIN.0)
+            .env("CROWSNEST_ADMIN_PASSWORD", ADMIN.1)
+            .env("CROWSNEST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+    }
+
+    /// Waits until `_ping` answers; panics with the log when the process exits first or the
+    /// deadline (generous: a first start builds the database) passes.
+    pub(crate) async fn wait_ready(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+        loop {
+            if let Some(status) = self.exited() {
+                panic!("crowsnest serve exited ({status}):\n{}", self.log());
+            }
+            if let Ok(r) = self
+                .http
+                .get(format!("http://127.0.0.1:{}/api/v1/_ping", self.port))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "crowsnest serve did not answer within 180 s:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    pub(crate) async fn start(&mut self) {
+        self.spawn();
+        self.wait_ready().await;
+    }
+
+    /// SIGKILL, then reap the process.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The exit status, when the process has ended on its own.
+    pub(crate) fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        let status = self.child.as_mut()?.try_wait().unwrap();
+        if status.is_some() {
+            self.child = None;
+        }
+        status
+    }
+
+    fn log_path(&self, start: usize) -> PathBuf {
+        self.logs.path().join(format!("serve-{start}.log"))
+    }
+
+    /// Everything every run of this Console has logged, oldest run first.
+    pub(crate) fn log(&self) -> String {
+        (1..=self.starts)
+            .map(|n| {
+                format!(
+                    "--- run {n} ---\n{}",
+                    std::fs::read_to_string(self.log_path(n)).unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    /// An API call as the admin; `path` starts after `/api/v1`.
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut req = self
+            .http
+            .request(
+                method,
+                format!("http://127.0.0.1:{}/api/v1{path}", self.port),
+            )
+            .basic_auth(ADMIN.0, Some(ADMIN.1));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}\n{}", self.log()));
+        let status = resp.status().as_u16();
+        let total_count = resp
+            .headers()
+            .get("Total-Count")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let text = resp.text().await.unwrap_or_default();
+        Reply {
+            status,
+            total_count,
+            text,
+        }
+    }
+
+    /// GET that must succeed.
+    pub(crate) async fn get(&self, path: &str) -> serde_json::Value {
+        let r = self.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+        r.json()
+    }
+
+    /// Adds a registry specification (Prisma's shape) without scanning.
+    pub(crate) async fn add_registry(&self, registry: &str, repository: &str, scanners: u32) {
+        let spec = serde_json::json!({
+            "version": "2", "registry": registry, "repository": repository, "tag": "",
+            "os": "linux", "cap": 0, "scanners": scanners, "collections": ["All"],
+        });
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                "/settings/registry?scanLater=true",
+                Some(spec),
+            )
+            .await;
+        assert_eq!(r.status, 200, "adding the registry: {}", r.text);
+    }
+
+    /// Starts a regular scan of every specification.
+    pub(crate) async fn scan(&self) {
+        let r = self
+            .call(reqwest::Method::POST, "/registry/scan", None)
+            .await;
+        assert_eq!(r.status, 200, "starting a scan: {}", r.text);
+    }
+
+    /// (scanned, total, ongoing) of the regular scan, summed over its specifications.
+    pub(crate) async fn progress(&self) -> (u64, u64, bool) {
+        let p = self.get("/registry/progress").await;
+        let entries = p.as_array().cloned().unwrap_or_default();
+        let sum = |f: &str| {
+            entries
+                .iter()
+                .map(|e| e["imageScan"][f].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        };
+        let ongoing = entries
+            .iter()
+            .any(|e| e["isScanOngoing"].as_bool().unwrap_or(false));
+        (sum("scanned"), sum("total"), ongoing)
+    }
+
+    /// Polls the status until the regular scan is over; returns `GET /statuses/registry`.
+    pub(crate) async fn wait_scan_done(&self, deadline_secs: u64) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(deadline_secs);
+        loop {
+            let status = self.get("/statuses/registry").await;
+            if status["completed"] == true && status["scanning"] == false {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the scan did not end within {deadline_secs} s; status {status}, progress {:?}\n{}",
+                self.progress().await,
+                self.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every stored result (`GET /registry`, all pages) by image key (`_id`), and the
+    /// `Total-Count` the Console reported.
+    pub(crate) async fn results(
+        &self,
+    ) -> (std::collections::BTreeMap<String, serde_json::Value>, u64) {
+        let mut out = std::collections::BTreeMap::new();
+        let mut total = 0;
+        loop {
+            let r = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/registry?limit=250&offset={}", out.len()),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200, "GET /registry: {}", r.text);
+            total = r.total_count.unwrap_or(total);
+            let page = r.json().as_array().cloned().unwrap_or_default();
+            if page.is_empty() {
+                return (out, total);
+            }
+            for result in page {
+                let key = result["_id"].as_str().unwrap().to_string();
+                assert!(
+                    out.insert(key.clone(), result).is_none(),
+                    "{key} is listed twice"
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
