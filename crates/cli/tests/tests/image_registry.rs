@@ -211,3 +211,31 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_is_verified_unless_insecure_is_given() {
+    let Some(reg) = RegistryBuilder::new().tls().start_or_skip().await else {
+        return;
+    };
+    reg.pusher()
+        .push_image("secure/app", "1.0", &vulnerable_image())
+        .await
+        .unwrap();
+    // The registry's certificate comes from a CA this machine does not trust.
+    let name = format!("{}/secure/app:1.0", reg.host_port());
+    let refused = run(Run::image(&[&name, "-f", "json"])).await;
+    assert_ne!(refused.code(), 0, "{}", refused.stdout());
+    assert!(
+        refused.stderr().contains("invalid peer certificate"),
+        "{}",
+        refused.stderr()
+    );
+    let accepted = run(Run::image(&[&name, "--insecure", "-f", "json"]))
+        .await
+        .expect(0);
+    assert!(
+        vulns(&accepted.json())
+            .iter()
+            .any(|v| v.0 == "CVE-2021-44906")
+    );
+}
