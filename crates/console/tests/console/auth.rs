@@ -190,16 +190,7 @@ async fn guessing_the_admin_password_on_any_route_is_throttled() {
         }
     }
     // The login route counts towards the same budget.
-    let r = c
-        .call(
-            Method::POST,
-            "/api/v1/authenticate",
-            Auth::None,
-            Some(format!(
-                r#"{{"username":"{ADMIN}","password":"{ADMIN_PASSWORD}"}}"#
-            )),
-        )
-        .await;
+    let r = c.login(ADMIN_PASSWORD).await;
     assert_eq!(r.status, 429, "{}", r.text);
 }
 

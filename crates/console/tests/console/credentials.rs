@@ -33,18 +33,7 @@ async fn plain_secret_never_reaches_disk_or_responses() {
     assert!(enc.starts_with("cn1:"), "{enc}");
     c.stop().await;
     // Byte by byte, every file the console wrote (database, WAL, key file).
-    let mut files = vec![];
-    let mut stack = vec![c.data_dir.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                stack.push(p)
-            } else {
-                files.push(p)
-            }
-        }
-    }
+    let files = super::harness::files_under(&c.data_dir);
     assert!(
         files
             .iter()

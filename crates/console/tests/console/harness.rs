@@ -179,17 +179,20 @@ impl TestConsole {
         self.admin(Method::GET, path, None).await
     }
 
+    /// `POST /authenticate` as the admin with this password.
+    pub(crate) async fn login(&self, password: &str) -> Reply {
+        let body = serde_json::json!({"username": ADMIN, "password": password});
+        self.call(
+            Method::POST,
+            "/api/v1/authenticate",
+            Auth::None,
+            Some(body.to_string()),
+        )
+        .await
+    }
+
     pub(crate) async fn token(&self) -> String {
-        let r = self
-            .call(
-                Method::POST,
-                "/api/v1/authenticate",
-                Auth::None,
-                Some(format!(
-                    r#"{{"username":"{ADMIN}","password":"{ADMIN_PASSWORD}"}}"#
-                )),
-            )
-            .await;
+        let r = self.login(ADMIN_PASSWORD).await;
         assert_eq!(r.status, 200, "{}", r.text);
         r.json()["token"].as_str().unwrap().to_string()
     }
@@ -290,4 +293,21 @@ pub(crate) fn declared_routes() -> Vec<DeclaredRoute> {
         at = close;
     }
     routes
+}
+
+/// Every file under `dir`, recursively: what a Console wrote to its data dir.
+pub(crate) fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p)
+            }
+        }
+    }
+    files
 }

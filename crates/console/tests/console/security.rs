@@ -6,7 +6,7 @@
 //! crates and from the libraries under them, is captured. Then the captured logs, every response
 //! body and every file in the data dir are searched for each secret.
 
-use super::harness::{ADMIN, ADMIN_PASSWORD, Auth, TestConsole, console};
+use super::harness::{ADMIN, ADMIN_PASSWORD, Auth, Reply, TestConsole, console, files_under};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use crowsnest_testkit::{ImageBuilder, RegistryBuilder, tar_layer};
@@ -55,7 +55,7 @@ impl Transcript {
         path: &str,
         auth: Auth<'_>,
         body: Option<&str>,
-    ) -> super::harness::Reply {
+    ) -> Reply {
         let label = format!("{method} {path}");
         let r = c.call(method, path, auth, body.map(str::to_string)).await;
         self.0.push((label, r.text.clone()));
@@ -68,7 +68,7 @@ impl Transcript {
         method: Method,
         path: &str,
         body: Option<&str>,
-    ) -> super::harness::Reply {
+    ) -> Reply {
         self.call(c, method, path, Auth::Basic(ADMIN, ADMIN_PASSWORD), body)
             .await
     }
@@ -92,22 +92,6 @@ async fn wait_for_scan(c: &TestConsole) -> serde_json::Value {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                stack.push(p)
-            } else {
-                files.push(p)
-            }
-        }
-    }
-    files
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -190,18 +174,9 @@ async fn no_secret_reaches_the_database_debug_logs_responses_or_errors() {
     assert_eq!(r.status, 400, "{}", r.text);
 
     // Logins: a wrong one, a right one, a renewal; the tokens are then used.
-    let r = t
-        .call(
-            &c,
-            Method::POST,
-            "/api/v1/authenticate",
-            Auth::None,
-            Some(&format!(
-                r#"{{"username":"{ADMIN}","password":"{GUESSED_LOGIN}"}}"#
-            )),
-        )
-        .await;
+    let r = c.login(GUESSED_LOGIN).await;
     assert_eq!(r.status, 401);
+    t.0.push(("POST /authenticate (wrong password)".into(), r.text));
     let token = c.token().await;
     let r = c
         .call(
@@ -213,26 +188,17 @@ async fn no_secret_reaches_the_database_debug_logs_responses_or_errors() {
         .await;
     assert_eq!(r.status, 200);
     let renewed = r.json()["token"].as_str().unwrap().to_string();
-    let r = t
-        .call(
-            &c,
-            Method::GET,
-            &format!("{a}/credentials"),
-            Auth::Bearer(&renewed),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200);
-    let r = t
-        .call(
-            &c,
-            Method::GET,
-            &format!("{a}/credentials"),
-            Auth::Bearer(&token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 401, "the renewed-away token still works");
+    for (bearer, expected) in [(&renewed, 200), (&token, 401)] {
+        let path = format!("{a}/credentials");
+        let r = t
+            .call(&c, Method::GET, &path, Auth::Bearer(bearer), None)
+            .await;
+        assert_eq!(
+            r.status, expected,
+            "only the renewed token works: {}",
+            r.text
+        );
+    }
 
     // A scan with the right credential and one with the wrong credential.
     let reg = registry.url();
