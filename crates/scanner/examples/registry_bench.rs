@@ -4,8 +4,9 @@
 //! vulnerability database built from `../shared/vulndb`.
 //!
 //! Run: `cargo run --release -p crowsnest-scanner --example registry_bench [REPOS TAGS]`
-//! It prints a Markdown table: wall times, layer bytes pulled against the distinct-layer total,
-//! requests, and the process's peak RSS.
+//! It prints a Markdown table: wall and CPU times, layer bytes pulled against the distinct-layer
+//! total, requests, and the process's peak RSS during each scan. The database is built in a
+//! child process and the peak is reset before each scan, so the figures are the scan's own.
 
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_scanner::{Engine, EngineConfig};
@@ -63,14 +64,37 @@ fn app_layer(repo: usize, tag: usize) -> Vec<u8> {
     ])
 }
 
-fn peak_rss_mb() -> f64 {
+/// A field of `/proc/self/status` in MB (`VmHWM:` is the peak RSS, `VmRSS:` the current one).
+fn status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Starts a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM to VmRSS).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// User + system CPU seconds of this process (all threads), from /proc/self/stat. Steadier than
+/// wall time on a shared machine; the registry's own CPU is not included.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15, i.e. 11 and 12 after the name; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 #[tokio::main]
@@ -129,15 +153,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("vulndb/crowsnest.db");
     std::fs::create_dir_all(db_path.parent().unwrap()).unwrap();
-    let feeds = std::path::PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vulndb"
-    ));
-    let (db, _) =
-        crowsnest_vulndb::Database::build(&[feeds], &crowsnest_vulndb::ImportOptions::new())
-            .expect("feeds in ../shared/vulndb");
-    db.write_atomic(&db_path).unwrap();
-    drop(db);
+    let built = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--build-db")
+        .arg(&db_path)
+        .status()
+        .unwrap();
+    assert!(built.success(), "building the database failed");
 
     let url = format!("sqlite://{}", dir.path().join("store.sqlite").display());
     let store: Arc<dyn Store> = Arc::new(
@@ -171,6 +192,9 @@ async fn main() {
     let mut rows = Vec::new();
     for (i, label) in ["cold", "warm (nothing changed)"].iter().enumerate() {
         let requests_before = proxy.hits("");
+        let rss_before = status_mb("VmRSS:");
+        reset_peak_rss();
+        let cpu_before = cpu_seconds();
         let t = Instant::now();
         engine.request_scan(None).await.unwrap();
         loop {
@@ -185,28 +209,43 @@ async fn main() {
         rows.push((
             label.to_string(),
             wall,
+            cpu_seconds() - cpu_before,
             layer_bytes_pulled(&proxy),
             proxy.hits("") - requests_before,
+            rss_before,
+            status_mb("VmHWM:"),
         ));
     }
-    let (images, _) = store.images(&Default::default()).await.unwrap();
-    let vulns: i64 = images.iter().map(|i| i.vulns).sum();
+    // Counted a page at a time, after the measurements: every stored result at once would be
+    // the biggest allocation of the run.
+    let (mut images, mut vulns, mut offset) = (0u64, 0i64, 0u64);
+    loop {
+        let query = crowsnest_store::ImageQuery {
+            offset,
+            limit: 100,
+            ..Default::default()
+        };
+        let (page, _) = store.images(&query).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        images += page.len() as u64;
+        vulns += page.iter().map(|i| i.vulns).sum::<i64>();
+        offset += page.len() as u64;
+    }
     let n = repos * tags;
     println!(
-        "| scan | images | wall time | per 1,000 tags | layer bytes pulled (cumulative) | distinct layer bytes | requests |"
+        "| scan | images | wall time | per 1,000 tags | CPU time (this process) | CPU per 1,000 tags | layer bytes pulled (cumulative) | distinct layer bytes | requests | RSS before | peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|");
-    for (label, wall, pulled, requests) in rows {
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (label, wall, cpu, pulled, requests, rss_before, peak) in rows {
         println!(
-            "| {label} | {n} | {:.2} s | {:.2} s | {pulled} | {distinct_bytes} | {requests} |",
+            "| {label} | {n} | {:.2} s | {:.2} s | {cpu:.2} s | {:.2} s | {pulled} | {distinct_bytes} | {requests} | {rss_before:.0} MB | {peak:.0} MB |",
             wall.as_secs_f64(),
-            wall.as_secs_f64() * 1000.0 / n as f64
+            wall.as_secs_f64() * 1000.0 / n as f64,
+            cpu * 1000.0 / n as f64
         );
     }
-    println!(
-        "\nimages stored: {}, vulnerabilities: {vulns}, peak RSS: {:.0} MB",
-        images.len(),
-        peak_rss_mb()
-    );
+    println!("\nimages stored: {images}, vulnerabilities: {vulns}");
     stop.cancel();
 }
