@@ -13,6 +13,8 @@ mod bad_input;
 mod dpkg;
 #[path = "tests/fixtures.rs"]
 mod fixtures;
+#[path = "tests/fuzz_regressions.rs"]
+mod fuzz_regressions;
 #[path = "tests/images.rs"]
 mod images;
 #[path = "tests/langs.rs"]

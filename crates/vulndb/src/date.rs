@@ -21,9 +21,8 @@ pub(crate) fn parse(s: &str) -> Option<i64> {
                 .map(|z| z.timestamp().as_second());
         }
     }
-    if s.len() >= 10
-        && let Ok(d) = s[..10].parse::<jiff::civil::Date>()
-    {
+    // `get`, not slicing: byte 10 may fall inside a multi-byte character of a garbled date.
+    if let Some(Ok(d)) = s.get(..10).map(str::parse::<jiff::civil::Date>) {
         return d
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()

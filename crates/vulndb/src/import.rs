@@ -189,6 +189,23 @@ pub(crate) fn import_into(
     Ok(report)
 }
 
+/// Reads one feed file's bytes as if found at `path` (see [`crate::fuzzing`]).
+pub(crate) fn import_bytes(
+    path: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    out: &mut Collector,
+) -> ImportReport {
+    let mut report = ImportReport::default();
+    let mut ctx = Ctx {
+        out,
+        report: &mut report,
+        opts,
+    };
+    dispatch(&mut ctx, path, bytes);
+    report
+}
+
 fn walk_dir(ctx: &mut Ctx<'_>, dir: &Path) -> Result<(), ImportError> {
     let io = |source| ImportError::Io {
         path: dir.to_path_buf(),

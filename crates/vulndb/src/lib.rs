@@ -69,6 +69,8 @@ mod cvss;
 mod date;
 mod db;
 mod distro;
+#[doc(hidden)]
+pub mod fuzzing;
 mod import;
 mod matcher;
 mod names;

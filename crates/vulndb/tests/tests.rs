@@ -3,6 +3,7 @@
 
 mod tests {
     mod db;
+    mod fuzz_regressions;
     mod import;
     mod matcher;
     mod support;

@@ -101,7 +101,8 @@ fn read_pointers(data: &[u8], blob: &[u8]) -> Result<(String, String), ParseErro
     let at_addr = |addr: u64, len: u64| -> Option<&[u8]> {
         file.sections().find_map(|s| {
             let start = s.address();
-            if addr >= start && addr.checked_add(len)? <= start + s.size() {
+            // A crafted section header can put address + size past u64::MAX.
+            if addr >= start && addr.checked_add(len)? <= start.checked_add(s.size())? {
                 let d = s.data().ok()?;
                 let off = (addr - start) as usize;
                 d.get(off..off.checked_add(len as usize)?)

@@ -6,12 +6,14 @@ use super::package;
 use crate::error::ParseError;
 use crowsnest_model::{Package, PackageKind};
 
+/// The first quoted string of `rhs`; an empty one counts as absent, because a package without
+/// a name or version can be neither matched nor reported.
 fn quoted(rhs: &str) -> Option<String> {
     let rhs = rhs.trim();
     let quote = rhs.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &rhs[1..];
     let end = rest.find(quote)?;
-    Some(rest[..end].to_string())
+    Some(rest[..end].to_string()).filter(|s| !s.is_empty())
 }
 
 /// Parses one installed gemspec; `None` when it names no version (a stub).
