@@ -54,6 +54,25 @@ enum Command {
     Sbom(sbom::SbomArgs),
 }
 
+/// Writes command output to stdout. A reader that went away (`crowsnest db status | head -1`)
+/// comes back as a `BrokenPipe` error, which `main` treats as a normal end; `println!` would
+/// panic instead.
+pub(crate) fn out(text: impl AsRef<str>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_ref().as_bytes())?;
+    stdout.flush()
+}
+
+/// Whether an error ended the command only because stdout's reader had gone away.
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 pub(crate) fn init_logging(global: &Global) {
     let filter = tracing_subscriber::EnvFilter::try_new(&global.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

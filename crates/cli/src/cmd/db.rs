@@ -75,8 +75,7 @@ pub(crate) async fn run(args: DbCommand, global: &Global) -> anyhow::Result<Exit
                 return Ok(ExitCode::FAILURE);
             }
             let status = Database::read_status(&db_path)?;
-            println!("{}", db_path.display());
-            print!("{}", status.render());
+            super::out(format!("{}\n{}", db_path.display(), status.render()))?;
             Ok(ExitCode::SUCCESS)
         }
         DbCommand::Explain {
@@ -99,8 +98,8 @@ pub(crate) async fn run(args: DbCommand, global: &Global) -> anyhow::Result<Exit
             let steps = matcher
                 .explain(&namespace, &package, &version, stream.as_deref())
                 .map_err(anyhow::Error::msg)?;
-            println!(
-                "{package} {version} in {namespace}: {} rule(s)",
+            let mut text = format!(
+                "{package} {version} in {namespace}: {} rule(s)\n",
                 steps.len()
             );
             let mut affected = 0;
@@ -113,9 +112,10 @@ pub(crate) async fn run(args: DbCommand, global: &Global) -> anyhow::Result<Exit
                     Outcome::NotAffected => "not affected".to_string(),
                     Outcome::Unknown => "cannot evaluate".to_string(),
                 };
-                println!("  {:<20} [{}] {} -> {}", s.id, s.source, s.rule, verdict);
+                text += &format!("  {:<20} [{}] {} -> {}\n", s.id, s.source, s.rule, verdict);
             }
-            println!("{affected} rule(s) say affected");
+            text += &format!("{affected} rule(s) say affected\n");
+            super::out(text)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -171,13 +171,13 @@ fn import(paths: &[PathBuf], db_path: &std::path::Path) -> anyhow::Result<ExitCo
         .write_atomic(db_path)
         .with_context(|| format!("writing {}", db_path.display()))?;
     print_report(&report);
-    println!(
-        "wrote {} ({} bytes) in {:.1?}",
+    super::out(format!(
+        "wrote {} ({} bytes) in {:.1?}\n{}",
         db_path.display(),
         size,
-        started.elapsed()
-    );
-    print!("{}", db.status().render());
+        started.elapsed(),
+        db.status().render()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

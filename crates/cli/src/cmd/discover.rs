@@ -102,7 +102,7 @@ pub(crate) async fn run(args: DiscoverArgs, _global: &Global) -> anyhow::Result<
         options.docker_hub = hub;
     }
     let report = discover(&spec, creds, &options).await?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    super::out(format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     if report.errors.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

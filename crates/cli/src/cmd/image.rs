@@ -216,6 +216,27 @@ pub(crate) async fn run(args: ImageArgs, global: &Global) -> anyhow::Result<Exit
     }
 }
 
+/// Stdout for the report. A reader that leaves early (`crowsnest image X | head`) is not a
+/// failure of the scan: the rest of the report is dropped and the exit code stays the one the
+/// findings decide (`--exit-code` gates must not turn into "cannot write").
+struct ReaderMayLeave<W>(W);
+
+impl<W: Write> Write for ReaderMayLeave<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
 /// What reading an image produced, whatever its source.
 struct Analysed {
     stored: StoredImage,
@@ -356,7 +377,7 @@ async fn scan(args: ImageArgs, global: &Global) -> Result<ExitCode, Failure> {
         }
         None => {
             let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
+            let mut w = std::io::BufWriter::new(ReaderMayLeave(stdout.lock()));
             write(&mut w)
                 .and_then(|()| w.flush().map_err(|e| e.to_string()))
                 .map_err(|e| Failure::Output(format!("cannot write the report: {e}")))?;

@@ -91,3 +91,35 @@ fn an_unwritable_report_exits_1() {
         .run()
         .expect(1);
 }
+
+/// `crowsnest … | head -1`: the reader closes the pipe before (or while) the command writes. That
+/// is a normal end, not a panic: exit 0 and nothing on stderr about it.
+#[test]
+fn a_reader_that_goes_away_is_a_normal_end() {
+    let images = Images::new();
+    let vulnerable = images.vulnerable();
+    let commands: [&[&str]; 4] = [
+        &["db", "status"],
+        &["db", "explain", "minimist", "1.2.5", "--ecosystem", "npm"],
+        &["image", &vulnerable, "-f", "json"],
+        &["sbom", &vulnerable],
+    ];
+    for args in commands {
+        let mut child = std::process::Command::new(crate::support::BIN)
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end at once: the command starts in milliseconds, so it writes into a
+        // pipe nobody reads.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
