@@ -4,6 +4,7 @@
 //! with the facts gathered so far and `complete = false`.
 
 pub(crate) mod decompress;
+mod headers;
 pub(crate) mod path;
 
 use crate::detect::{self, Interest};
@@ -28,9 +29,12 @@ pub(crate) fn analyze<R: Read>(reader: R, digest: &str, limits: &Limits) -> Laye
             return facts;
         }
     };
-    let mut archive = tar::Archive::new(decompress::Capped::new(decoded, limits.max_layer_bytes));
+    let mut archive = tar::Archive::new(headers::ExtensionGuard::new(decompress::Capped::new(
+        decoded,
+        limits.max_layer_bytes,
+    )));
     let result = walk(&mut archive, &mut facts, limits, short);
-    let mut capped = archive.into_inner();
+    let mut capped = archive.into_inner().into_inner();
     match result {
         Ok(()) => {
             // Drain what follows the tar's end blocks so a bomb hidden after them is still

@@ -236,3 +236,39 @@ fn malformed_manifests_in_a_layer_are_warnings() {
     assert_eq!(facts.warnings.len(), 4, "{:?}", facts.warnings);
     assert_eq!(dpkg_count(&facts), 1);
 }
+
+#[test]
+fn a_huge_long_name_header_is_refused_before_it_is_read() {
+    // A GNU long-name entry declaring 4 GiB: the tar crate would read it whole into memory.
+    // Here 64 MiB of it follow (64 KB of gzip) before the stream ends.
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_path("var/lib/dpkg/status").unwrap();
+    h.set_size(STATUS.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append(&h, STATUS.as_bytes()).unwrap();
+    let head = tar.get_ref().clone();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&head).unwrap();
+    let mut long = tar::Header::new_gnu();
+    long.set_size(4 << 30);
+    long.set_entry_type(tar::EntryType::GNULongName);
+    long.set_cksum();
+    gz.write_all(long.as_bytes()).unwrap();
+    let name = vec![b'a'; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&name).unwrap();
+    }
+    let facts = analyze("sha256:longname", &gz.finish().unwrap());
+    assert!(!facts.complete);
+    assert!(
+        facts
+            .warnings
+            .iter()
+            .any(|w| w.contains("GNU long name of 4294967296 bytes")),
+        "{:?}",
+        facts.warnings
+    );
+    assert_eq!(dpkg_count(&facts), 1);
+}
