@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 /// Recipes that build bytes here.
 pub const NAMES: &[&str] = &[
     "gzip-bomb",
+    "longname-bomb",
     "zstd-bomb",
     "jar-zip-bomb",
     "manifest-oversized",
@@ -65,6 +66,18 @@ pub fn build(name: &str) -> Option<Vec<u8>> {
             gz.write_all(h.as_bytes()).expect("in memory");
             copy_spaces(&mut gz, size);
             gz.write_all(&[0u8; 1024]).expect("in memory");
+            gz.finish().expect("in memory")
+        }
+        "longname-bomb" => {
+            // A GNU long-name header declaring 4 GiB, then 16 MiB of the name: the tar crate
+            // alone would try to hold all of it.
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            let mut h = tar::Header::new_gnu();
+            h.set_size(4 << 30);
+            h.set_entry_type(tar::EntryType::GNULongName);
+            h.set_cksum();
+            gz.write_all(h.as_bytes()).expect("in memory");
+            std::io::copy(&mut std::io::repeat(b'a').take(16 << 20), &mut gz).expect("in memory");
             gz.finish().expect("in memory")
         }
         "api-oversized-body" => padded_json(br#"{"specifications":[]}"#, 40 << 20),
