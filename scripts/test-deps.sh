@@ -30,3 +30,6 @@ fi
 python3 -c 'import jsonschema, referencing' 2>/dev/null \
   || python3 -m pip install -q 'jsonschema>=4.18' 2>/dev/null \
   || python3 -m pip install -q --break-system-packages 'jsonschema>=4.18'
+
+# scripts/fuzz (scripts/test runs its smoke): cargo-fuzz builds the libFuzzer targets in fuzz/.
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q cargo-fuzz --version 0.13.2 --locked

@@ -184,11 +184,13 @@ fn packages(version: &str, modinfo: &str, path: &str) -> Vec<Package> {
     };
     for line in modinfo.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
+        // A line without a module path or version names nothing that can be matched.
         match fields.as_slice() {
+            [_, "", ..] => {}
             ["mod", p, v, ..] if *v != "(devel)" && !v.is_empty() => {
                 out.push(package(PackageKind::Go, p, v, path));
             }
-            ["dep", p, v, ..] => out.push(package(PackageKind::Go, p, v, path)),
+            ["dep", p, v, ..] if !v.is_empty() => out.push(package(PackageKind::Go, p, v, path)),
             ["=>", p, v, ..] if !v.is_empty() => {
                 // A replacement applies to the line just before it.
                 if let Some(last) = out.last_mut().filter(|l| l.kind == PackageKind::Go) {

@@ -71,3 +71,38 @@ fn gemspec_with_an_empty_name_is_not_a_package() {
     let p = parse::ruby_gemspec(later, "x.gemspec").unwrap().unwrap();
     assert_eq!((p.name.as_str(), p.version.as_str()), ("rack", "2.2.3"));
 }
+
+/// Go build info whose module list has a `dep` line with an empty module path (and one with an
+/// empty version) gave packages without a name; such lines are now skipped, the others kept.
+#[test]
+fn go_module_lines_without_a_path_or_version_are_skipped() {
+    let mut info = b"\xff Go buildinf:".to_vec();
+    info.push(8); // pointer size
+    info.push(2); // the Go 1.18+ inline layout: two length-prefixed strings after the header
+    info.resize(32, 0);
+    let modinfo = "path\texample.com/app\n\
+                   mod\texample.com/app\t(devel)\t\n\
+                   dep\t\tv1.0.0\th1:x=\n\
+                   dep\tgolang.org/x/net\t\th1:y=\n\
+                   dep\tgolang.org/x/text\tv0.3.7\th1:z=\n";
+    for s in ["go1.21.5", modinfo] {
+        // Lengths are unsigned LEB128 varints.
+        let mut n = s.len();
+        while n >= 0x80 {
+            info.push((n & 0x7f) as u8 | 0x80);
+            n >>= 7;
+        }
+        info.push(n as u8);
+        info.extend_from_slice(s.as_bytes());
+    }
+
+    let packages = parse::go_binary(&info, "usr/local/bin/app").unwrap();
+    let found: Vec<(&str, &str)> = packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [("stdlib", "1.21.5"), ("golang.org/x/text", "v0.3.7")]
+    );
+}

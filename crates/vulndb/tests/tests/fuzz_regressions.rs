@@ -32,3 +32,34 @@ fn advisory_date_cut_inside_a_multibyte_character() {
     // The feed's date is the one date that could be read.
     assert_eq!(dsa.newest.map(|t| t / 86_400), Some(19_443));
 }
+
+/// One DLA naming thousands of CVEs under a long title becomes thousands of advisories with the
+/// same text: a payload that compresses far better than 64:1. Opening the database checked its
+/// size against that ratio and called the database we had just written damaged.
+#[test]
+fn a_highly_compressible_database_opens_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = dir.path().join("feeds/data/DLA/list");
+    std::fs::create_dir_all(list.parent().expect("parent")).expect("mkdir");
+    let title = "security update for the firmware of many devices; ".repeat(30);
+    let cves: Vec<String> = (0..4000).map(|i| format!("CVE-2099-{i:05}")).collect();
+    let text = format!(
+        "[01 Apr 2023] DLA-3380-1 firmware-nonfree - {title}\n\t{{{}}}\n\
+         \t[buster] - firmware-nonfree 20190114+really20220913-0+deb10u1\n",
+        cves.join(" ")
+    );
+    std::fs::write(&list, text).expect("write");
+
+    let (db, report) = build(&[dir.path().join("feeds")]);
+    assert_eq!(report.source("debian-dla").map(|s| s.records), Some(1));
+    assert_eq!(db.status().advisories, 4000);
+    let path = dir.path().join("crowsnest.db");
+    let file_size = db.write_atomic(&path).expect("write the database");
+    let opened = crowsnest_vulndb::Database::open(&path).expect("open what we wrote");
+    assert_eq!(opened.status(), db.status());
+    // 4,000 advisories with a 1,500-byte title are over 6 MB before compression.
+    assert!(
+        file_size < 90_000,
+        "{file_size} bytes: no longer a compression-ratio case"
+    );
+}
