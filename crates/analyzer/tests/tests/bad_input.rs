@@ -96,9 +96,9 @@ fn symlink_loop_is_not_followed() {
     assert_eq!((os.id.as_str(), os.version_id.as_str()), ("debian", "12"));
 }
 
-#[test]
-fn gzip_bomb_stops_at_the_cap() {
-    // 512 MiB of zeros inflate from about 0.5 MB; the cap is 16 MiB.
+/// A gzip stream that starts a layer with a good dpkg status entry (without the tar end
+/// blocks), for a test to append something hostile after it.
+fn gzip_after_a_dpkg_status() -> flate2::write::GzEncoder<Vec<u8>> {
     let mut tar = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
     h.set_path("var/lib/dpkg/status").unwrap();
@@ -106,9 +106,15 @@ fn gzip_bomb_stops_at_the_cap() {
     h.set_mode(0o644);
     h.set_cksum();
     tar.append(&h, STATUS.as_bytes()).unwrap();
-    let head = tar.into_inner().unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&head).unwrap();
+    gz.write_all(tar.get_ref()).unwrap();
+    gz
+}
+
+#[test]
+fn gzip_bomb_stops_at_the_cap() {
+    // 512 MiB of zeros inflate from about 0.5 MB; the cap is 16 MiB.
+    let mut gz = gzip_after_a_dpkg_status();
     let mut big = tar::Header::new_gnu();
     big.set_path("zeros").unwrap();
     big.set_size(512 << 20);
@@ -241,16 +247,7 @@ fn malformed_manifests_in_a_layer_are_warnings() {
 fn a_huge_long_name_header_is_refused_before_it_is_read() {
     // A GNU long-name entry declaring 4 GiB: the tar crate would read it whole into memory.
     // Here 64 MiB of it follow (64 KB of gzip) before the stream ends.
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_path("var/lib/dpkg/status").unwrap();
-    h.set_size(STATUS.len() as u64);
-    h.set_mode(0o644);
-    h.set_cksum();
-    tar.append(&h, STATUS.as_bytes()).unwrap();
-    let head = tar.get_ref().clone();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&head).unwrap();
+    let mut gz = gzip_after_a_dpkg_status();
     let mut long = tar::Header::new_gnu();
     long.set_size(4 << 30);
     long.set_entry_type(tar::EntryType::GNULongName);
