@@ -55,6 +55,19 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// Whether a version that compares `ord` to the constraint's version satisfies it.
+    pub(crate) fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match self {
+            Op::Lt => ord == Less,
+            Op::Le => ord != Greater,
+            Op::Gt => ord == Greater,
+            Op::Ge => ord != Less,
+            Op::Eq => ord == Equal,
+            Op::Ne => ord != Equal,
+        }
+    }
+
     pub(crate) fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",

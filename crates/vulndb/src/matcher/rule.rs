@@ -224,16 +224,7 @@ fn inside(installed: &Parsed<'_>, clauses: &[Vec<(Op, Parsed<'_>)>]) -> Result<b
         let mut all = true;
         for (op, at) in clause {
             let (i, v) = both(installed, at)?;
-            let ord = i.compare(v).unwrap_or(Ordering::Equal);
-            let ok = match op {
-                Op::Lt => ord == Ordering::Less,
-                Op::Le => ord != Ordering::Greater,
-                Op::Gt => ord == Ordering::Greater,
-                Op::Ge => ord != Ordering::Less,
-                Op::Eq => ord == Ordering::Equal,
-                Op::Ne => ord != Ordering::Equal,
-            };
-            if !ok {
+            if !op.holds(i.compare(v).unwrap_or(Ordering::Equal)) {
                 all = false;
                 break;
             }
@@ -599,16 +590,7 @@ mod tests {
         for clause in &set.clauses {
             let mut all = true;
             for c in clause {
-                let ord = compare(eco, v, &c.version)?;
-                let ok = match c.op {
-                    Op::Lt => ord == Ordering::Less,
-                    Op::Le => ord != Ordering::Greater,
-                    Op::Gt => ord == Ordering::Greater,
-                    Op::Ge => ord != Ordering::Less,
-                    Op::Eq => ord == Ordering::Equal,
-                    Op::Ne => ord != Ordering::Equal,
-                };
-                if !ok {
+                if !c.op.holds(compare(eco, v, &c.version)?) {
                     all = false;
                     break;
                 }
