@@ -170,6 +170,15 @@ fn closed(_: tokio::sync::AcquireError) -> ApiError {
     ApiError::Internal("the Console is shutting down".into())
 }
 
+/// Whether a result is in scope of the `collections` query filter (empty: every result; a
+/// result in `All` is in every collection).
+fn in_collections(r: &ImageScanResult, collections: &[String]) -> bool {
+    collections.is_empty()
+        || r.collections
+            .iter()
+            .any(|c| c == "All" || collections.contains(c))
+}
+
 fn collections_filter(query: &QueryPairs) -> Vec<String> {
     query
         .all("collections")
@@ -211,12 +220,7 @@ pub(crate) async fn results(
     for rec in records {
         let r: ImageScanResult = serde_json::from_str(&rec.result)
             .map_err(|e| ApiError::Internal(format!("stored result {}: {e}", rec.key)))?;
-        if !collections.is_empty()
-            && !r
-                .collections
-                .iter()
-                .any(|c| c == "All" || collections.contains(c))
-        {
+        if !in_collections(&r, &collections) {
             continue;
         }
         out.push(shape(r, compact, layers));
@@ -311,12 +315,7 @@ pub(crate) async fn download(
                 let Ok(r) = serde_json::from_str::<ImageScanResult>(&rec.result) else {
                     continue;
                 };
-                if !collections.is_empty()
-                    && !r
-                        .collections
-                        .iter()
-                        .any(|c| c == "All" || collections.contains(c))
-                {
+                if !in_collections(&r, &collections) {
                     continue;
                 }
                 if let Err(e) = report.write_image(&r).and_then(|_| report.flush()) {
