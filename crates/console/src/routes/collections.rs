@@ -117,14 +117,7 @@ pub(crate) async fn update(
             body.name
         )));
     }
-    if state
-        .store
-        .document(COLLECTION_DOCUMENT_KIND, &name)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("collection {name:?} not found")));
-    }
+    ensure_exists(&state, &name).await?;
     let c = prepare(body, &caller, &state)?;
     save(&state, &c).await
 }
@@ -155,6 +148,14 @@ async fn usages_of(state: &AppState, name: &str) -> ApiResult<Vec<Usage>> {
     Ok(out)
 }
 
+/// A 404 for a collection that is not stored (the built-in `All` never is).
+async fn ensure_exists(state: &AppState, name: &str) -> ApiResult<()> {
+    match state.store.document(COLLECTION_DOCUMENT_KIND, name).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound(format!("collection {name:?} not found"))),
+    }
+}
+
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Path((_version, name)): Path<(String, String)>,
@@ -162,14 +163,7 @@ pub(crate) async fn delete(
     if Collection::named(&name).is_all() {
         return Err(builtin_refused(&name));
     }
-    if state
-        .store
-        .document(COLLECTION_DOCUMENT_KIND, &name)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("collection {name:?} not found")));
-    }
+    ensure_exists(&state, &name).await?;
     let usages = usages_of(&state, &name).await?;
     if !usages.is_empty() {
         let list: Vec<String> = usages
