@@ -38,6 +38,22 @@ pub fn parse_sqlite(data: &[u8]) -> Result<Vec<RpmHeader>, ParseError> {
                 "rpm SQLite database (no Packages table)",
             ));
         }
+        // sqlx panics (on its worker thread) when a column's declared type is not UTF-8, so
+        // the schema text is checked as bytes first; the CAST keeps this query's own column an
+        // expression, which has no declared type.
+        let schema =
+            sqlx::query("SELECT CAST(sql AS BLOB) FROM sqlite_master WHERE sql IS NOT NULL")
+                .fetch_all(&mut conn)
+                .await
+                .map_err(|e| ParseError::malformed(format!("SQLite: {e}")))?;
+        for row in &schema {
+            let sql: Vec<u8> = row
+                .try_get(0)
+                .map_err(|e| ParseError::malformed(format!("SQLite schema: {e}")))?;
+            if std::str::from_utf8(&sql).is_err() {
+                return Err(ParseError::malformed("SQLite schema is not UTF-8"));
+            }
+        }
         let rows = sqlx::query("SELECT blob FROM Packages ORDER BY hnum")
             .fetch_all(&mut conn)
             .await

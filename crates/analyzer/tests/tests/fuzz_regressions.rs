@@ -106,3 +106,15 @@ fn go_module_lines_without_a_path_or_version_are_skipped() {
         [("stdlib", "1.21.5"), ("golang.org/x/text", "v0.3.7")]
     );
 }
+
+/// An rpm SQLite database whose schema declares a column type that is not UTF-8: sqlx panicked
+/// on its worker thread reading it. Found by the CI fuzz smoke; the input is the fuzzer's own
+/// (its first byte picked the SQLite reader).
+#[test]
+fn rpm_sqlite_with_a_non_utf8_column_type_is_malformed() {
+    let input = include_bytes!(
+        "../../../../fuzz/seeds/rpm_db/crash-d8cd9ff615a67d804b62a4e41734c0afd9101676"
+    );
+    let e = parse::rpm_sqlite(&input[1..]).unwrap_err();
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+}
