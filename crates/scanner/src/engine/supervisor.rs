@@ -33,14 +33,8 @@ pub enum Step {
 impl Engine {
     /// Runs the supervisor until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
-        if self.inner.config.single_node {
-            match self.store().release_expired_leases(i64::MAX).await {
-                Ok(n) if n > 0 => {
-                    tracing::info!(jobs = n, "resuming jobs an earlier run left unfinished")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "cannot release old leases"),
-            }
+        if let Err(e) = self.recover().await {
+            tracing::error!(error = %e, "cannot release old leases");
         }
         loop {
             if let Err(e) = self.housekeeping().await {
@@ -59,6 +53,21 @@ impl Engine {
         for token in lock(&self.inner.running).values() {
             token.cancel();
         }
+    }
+
+    /// Takes back what an earlier process left half-done. On a store no other node shares,
+    /// every job still marked running is this node's leftover from before a kill: it goes back
+    /// to pending at once instead of waiting for its lease. [`Engine::run`] calls it first;
+    /// tests that drive [`Engine::step`] call it after a simulated kill. Returns how many jobs.
+    pub async fn recover(&self) -> Result<u64, ScanError> {
+        if !self.inner.config.single_node {
+            return Ok(0);
+        }
+        let n = self.store().release_expired_leases(i64::MAX).await?;
+        if n > 0 {
+            tracing::info!(jobs = n, "resuming jobs an earlier run left unfinished");
+        }
+        Ok(n)
     }
 
     /// Work that does not belong to one scan: expired leases of other nodes, the periodic
