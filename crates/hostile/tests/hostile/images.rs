@@ -13,7 +13,7 @@ use super::support::{
 use crowsnest_hostile::{Case, Corpus, Kind, Outcome, recipe};
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_registry::{Credentials, DiscoveryOptions};
-use crowsnest_store::{ImageQuery, Store};
+use crowsnest_store::{ImageQuery, JobState, ScanKind, ScanState, Store};
 use crowsnest_testkit::{Fault, FaultProxy, ImageBuilder, IndexBuilder, Pusher, RegistryBuilder};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
@@ -243,10 +243,10 @@ async fn every_image_case_in_one_scan_beside_good_images() {
     let running = tokio::spawn(eng.clone().run(stop.clone()));
     eng.request_scan(None).await.unwrap();
     let first = |s: Arc<dyn Store>| async move {
-        s.latest_scan("regular")
+        s.latest_scan(ScanKind::Regular)
             .await
             .unwrap()
-            .is_some_and(|x| x.state != "running")
+            .is_some_and(|x| x.state != ScanState::Running)
     };
     until("the good images' scan", 120, || first(store.clone())).await;
     let (before, n) = store.images(&ImageQuery::default()).await.unwrap();
@@ -279,14 +279,14 @@ async fn every_image_case_in_one_scan_beside_good_images() {
     eng.request_scan(None).await.unwrap();
     until("the scan of every case", 300, || async {
         store
-            .latest_scan("regular")
+            .latest_scan(ScanKind::Regular)
             .await
             .unwrap()
-            .is_some_and(|x| x.id == 2 && x.state != "running")
+            .is_some_and(|x| x.id == 2 && x.state != ScanState::Running)
     })
     .await;
-    let scan = store.latest_scan("regular").await.unwrap().unwrap();
-    assert_eq!(scan.state, "completed", "{scan:?}");
+    let scan = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
+    assert_eq!(scan.state, ScanState::Completed, "{scan:?}");
     let jobs = store.jobs(scan.id).await.unwrap();
 
     // Discovery's view of each tag, from the same code the engine ran.
@@ -316,7 +316,11 @@ async fn every_image_case_in_one_scan_beside_good_images() {
                 other => Err(format!("discovery error {other:?}, job {job:?}")),
             },
             Outcome::ImageFails => match job {
-                Some(j) if j.state == "failed" && case.matches(&j.error) && stored.is_none() => {
+                Some(j)
+                    if j.state == JobState::Failed
+                        && case.matches(&j.error)
+                        && stored.is_none() =>
+                {
                     if j.error.contains(&repo) {
                         Ok(())
                     } else {

@@ -10,7 +10,7 @@ use crate::image::analyze_registry_image;
 use crate::registry_name;
 use crate::report::{StoredImage, image_key};
 use crowsnest_model::spec::RegistrySpecification;
-use crowsnest_store::{JobRecord, ScanRecord, StoreError};
+use crowsnest_store::{JobRecord, JobState, ScanRecord, ScanState, StoreError};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -48,32 +48,31 @@ impl Engine {
             }
         }
         let (state, error) = match &outcome {
-            Ok(()) => ("done", String::new()),
+            Ok(()) => (JobState::Done, String::new()),
             Err(e) if retry && e.is_transient() => {
-                if self.spec_stopped(scan.id, &spec.id) {
-                    ("cancelled", String::new())
+                if self.spec_stopped(scan.id, &spec.id).await {
+                    (JobState::Cancelled, String::new())
                 } else {
-                    ("pending", e.to_string())
+                    (JobState::Pending, e.to_string())
                 }
             }
             // Stopped by a user: cancelled. Interrupted by a shutdown while the scan still runs:
             // back to pending, so the next start picks it up again.
             Err(ScanError::Cancelled { .. }) => {
-                let still_running =
-                    matches!(store.scan(scan.id).await, Ok(Some(s)) if s.state == "running");
-                if still_running && !self.spec_stopped(scan.id, &spec.id) {
-                    ("pending", String::new())
+                let still_running = matches!(store.scan(scan.id).await, Ok(Some(s)) if s.state == ScanState::Running);
+                if still_running && !self.spec_stopped(scan.id, &spec.id).await {
+                    (JobState::Pending, String::new())
                 } else {
-                    ("cancelled", String::new())
+                    (JobState::Cancelled, String::new())
                 }
             }
-            Err(e) => ("failed", e.to_string()),
+            Err(e) => (JobState::Failed, e.to_string()),
         };
-        if state == "failed" {
+        if state == JobState::Failed {
             tracing::warn!(error = %error, "image scan failed");
             self.record_error(&error).await;
         }
-        if let Err(e) = store.finish_job(job.id, state, &error).await {
+        if let Err(e) = store.finish_job(job.id, state, &error, None).await {
             tracing::error!(job = job.id, error = %e, "cannot record the job's end");
         }
     }

@@ -8,7 +8,7 @@
 use super::control::ScanPlan;
 use super::{Engine, lock};
 use crate::error::ScanError;
-use crowsnest_store::ScanRecord;
+use crowsnest_store::{ScanKind, ScanRecord, ScanState, SpecState};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -97,9 +97,9 @@ impl Engine {
         let Some(period) = self.inner.config.periodic else {
             return Ok(false);
         };
-        Ok(match self.store().latest_scan("regular").await? {
+        Ok(match self.store().latest_scan(ScanKind::Regular).await? {
             None => false,
-            Some(last) if last.state == "running" => false,
+            Some(last) if last.state == ScanState::Running => false,
             Some(last) => last.started.parse::<jiff::Timestamp>().is_ok_and(|t| {
                 self.now().duration_since(t)
                     >= jiff::SignedDuration::try_from(period).unwrap_or(jiff::SignedDuration::MAX)
@@ -109,7 +109,7 @@ impl Engine {
 
     /// Starts a task for every running scan this node is not yet working on.
     async fn spawn_running_scans(&self, shutdown: &CancellationToken) -> Result<(), ScanError> {
-        for scan in self.store().scans_in_state("running").await? {
+        for scan in self.store().scans_in_state(ScanState::Running).await? {
             let token = {
                 let mut running = lock(&self.inner.running);
                 if running.contains_key(&scan.id) {
@@ -137,7 +137,7 @@ impl Engine {
         self.record_error(&error.to_string()).await;
         if let Err(e) = self
             .store()
-            .finish_scan(id, "failed", &self.now().to_string())
+            .finish_scan(id, ScanState::Failed, &self.now().to_string())
             .await
         {
             tracing::error!(scan = id, error = %e, "cannot record that the scan failed");
@@ -158,7 +158,7 @@ impl Engine {
         }
         // Nothing in a step is interrupted halfway; stops arrive through the store.
         let token = CancellationToken::new();
-        for scan in self.store().scans_in_state("running").await? {
+        for scan in self.store().scans_in_state(ScanState::Running).await? {
             if lock(&self.inner.running).contains_key(&scan.id) {
                 continue;
             }
@@ -201,7 +201,7 @@ impl Engine {
                     }));
                 }
             };
-            if record.state == "discovering" {
+            if record.state == SpecState::Discovering {
                 if let Err(e) = self
                     .discover_spec(scan, &spec, plan, &conn, &mut record, token)
                     .await

@@ -5,7 +5,7 @@
 use crowsnest_model::scan_result::{ImageScanResult, ImageTag, RegistryScanRequest};
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_scanner::{Engine, EngineConfig};
-use crowsnest_store::{ImageQuery, MasterKey, SecretBox, SqliteStore, Store};
+use crowsnest_store::{ImageQuery, MasterKey, ScanKind, ScanState, SecretBox, SqliteStore, Store};
 use crowsnest_testkit::{
     Fault, FaultProxy, ImageBuilder, RegistryBuilder, TestRegistry, tar_layer,
 };
@@ -276,7 +276,14 @@ async fn regular_scan_then_nothing_pulled_again_then_rematch_without_pulls() {
     // Nothing changed in the registry: the second scan pulls no blob at all.
     engine.request_scan(None).await.unwrap();
     until("the second scan", || async {
-        scan_finished(&engine).await && store.latest_scan("regular").await.unwrap().unwrap().id == 2
+        scan_finished(&engine).await
+            && store
+                .latest_scan(ScanKind::Regular)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+                == 2
     })
     .await;
     assert_eq!(
@@ -406,8 +413,8 @@ async fn one_regular_scan_at_a_time_on_demand_beside_it_and_stop_is_prompt() {
     assert!(progress.iter().all(|p| !p.is_scan_ongoing), "{progress:?}");
     let status = engine.status().await.unwrap();
     assert!(status.completed && !status.scanning);
-    let scan = store.latest_scan("regular").await.unwrap().unwrap();
-    assert_eq!(scan.state, "stopped");
+    let scan = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
+    assert_eq!(scan.state, ScanState::Stopped);
     let counts = store.job_counts(scan.id, None).await.unwrap();
     assert_eq!((counts.pending, counts.running), (0, 0), "{counts:?}");
     until("the runner to let go of the stopped scan", || async {
@@ -450,9 +457,10 @@ fn a_killed_scanner_leaves_a_scan_the_next_one_finishes() {
     rt.block_on(async {
         fx.proxy.clear();
         let store = fx.store().await;
-        let scan = store.latest_scan("regular").await.unwrap().unwrap();
+        let scan = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
         assert_eq!(
-            scan.state, "running",
+            scan.state,
+            ScanState::Running,
             "the killed scanner could not finish it"
         );
         let engine = fx.engine(store.clone());
