@@ -199,7 +199,11 @@ async fn main() {
         engine.request_scan(None).await.unwrap();
         loop {
             let s = engine.status().await.unwrap();
-            let latest = store.latest_scan("regular").await.unwrap().unwrap();
+            let latest = store
+                .latest_scan(crowsnest_store::ScanKind::Regular)
+                .await
+                .unwrap()
+                .unwrap();
             if s.completed && latest.id == i as i64 + 1 {
                 break;
             }

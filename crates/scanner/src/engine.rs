@@ -45,7 +45,7 @@ use crowsnest_model::clock::{Clock, SystemClock};
 use crowsnest_registry::DiscoveryOptions;
 use crowsnest_store::Store;
 use crowsnest_vulndb::Database;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -114,14 +114,10 @@ struct Inner {
     db: RwLock<Option<Arc<Database>>>,
     /// Scans this node is working on, with the token that stops them.
     running: Mutex<HashMap<i64, CancellationToken>>,
-    /// Specifications stopped one by one (`POST /registry/stop/{id}`), per scan.
-    stopped_specs: Mutex<HashSet<(i64, String)>>,
     /// Modification time of the database file when it was loaded: a newer file is reloaded.
     db_mtime: Mutex<Option<std::time::SystemTime>>,
     /// The database build whose results were last re-matched.
     rematched: Mutex<String>,
-    /// On-demand scans whose finished progress was already reported once.
-    reported: Mutex<HashSet<i64>>,
     /// Scan errors the store refused (time, message), oldest first: see [`Engine::record_error`].
     unsaved_errors: Mutex<VecDeque<(String, String)>>,
     wake: Notify,
@@ -157,8 +153,6 @@ impl Engine {
                 cache,
                 db: RwLock::new(None),
                 running: Mutex::new(HashMap::new()),
-                stopped_specs: Mutex::new(HashSet::new()),
-                reported: Mutex::new(HashSet::new()),
                 unsaved_errors: Mutex::new(VecDeque::new()),
                 db_mtime: Mutex::new(None),
                 rematched: Mutex::new(String::new()),

@@ -19,6 +19,9 @@ pub enum StoreError {
     MasterKey(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A row holds a state no variant knows (written by a newer version, or damaged).
+    #[error("stored {what} {value:?} is not known to this version")]
+    UnknownState { what: &'static str, value: String },
     #[error("stored document is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
     #[error("i/o: {0}")]

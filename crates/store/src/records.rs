@@ -1,5 +1,6 @@
 //! Rows that have no Prisma wire shape of their own.
 
+use crate::state::{JobState, ScanKind, ScanState, SpecState};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,26 +12,12 @@ pub struct UserRecord {
     pub created: String,
 }
 
-/// A scan the API was asked for (`POST /settings/registry` without `scanLater`, `POST /registry/scan`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScanRequestRecord {
-    pub id: i64,
-    /// `regular`, `rescan`, `onDemand`, `select`.
-    pub kind: String,
-    /// The request body as received (JSON), or empty.
-    pub body: String,
-    pub requested: String,
-    pub state: String,
-}
-
 /// A scan run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanRecord {
     pub id: i64,
-    /// `regular` (all or selected specifications) or `onDemand` (one image).
-    pub kind: String,
-    /// `running`, `completed`, `stopped`.
-    pub state: String,
+    pub kind: ScanKind,
+    pub state: ScanState,
     pub started: String,
     pub finished: Option<String>,
     /// The request as received (JSON).
@@ -42,10 +29,10 @@ pub struct ScanRecord {
 pub struct ScanSpecRecord {
     pub scan_id: i64,
     pub spec_id: String,
-    /// The specification as it was when the scan started (JSON).
+    /// The specification as it was when the scan started (JSON); empty when the part was
+    /// stopped before its discovery began.
     pub spec: String,
-    /// `discovering`, `scanning`, `done`, `stopped`, `failed`.
-    pub state: String,
+    pub state: SpecState,
     pub repos_total: i64,
     pub repos_done: i64,
     pub error: String,
@@ -64,8 +51,8 @@ pub struct JobRecord {
     /// Manifest digest seen at discovery, empty when unknown.
     pub digest: String,
     pub created: Option<String>,
-    /// `pending`, `running`, `done`, `failed`, `cancelled`.
-    pub state: String,
+    pub state: JobState,
+    /// Claims so far: each claim counts one, whether the try then ends or is retried.
     pub attempts: i64,
     pub error: String,
 }

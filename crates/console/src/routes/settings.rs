@@ -6,14 +6,12 @@
 
 use crate::AppState;
 use crate::body::{JsonBody, QueryPairs};
-use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::State;
 use crowsnest_model::spec::{
     MAX_SPECIFICATIONS, RegistrySettings, RegistrySpecification, UNSET_TIME,
 };
-use crowsnest_store::ScanRequestRecord;
 use std::collections::{HashMap, HashSet};
 
 pub(crate) async fn get(State(state): State<AppState>) -> ApiResult<Json<RegistrySettings>> {
@@ -52,16 +50,6 @@ async fn maybe_request_scan(state: &AppState, query: &QueryPairs) -> ApiResult<(
     if query.bool("scanLater")? == Some(true) {
         return Ok(());
     }
-    state
-        .store
-        .record_scan_request(&ScanRequestRecord {
-            id: 0,
-            kind: "regular".into(),
-            body: String::new(),
-            requested: rfc3339(state.clock.now()),
-            state: "pending".into(),
-        })
-        .await?;
     // A save starts a regular scan unless one is already running, as Prisma's "Add and scan".
     if let Err(e) = state.engine.request_scan(None).await {
         tracing::info!(reason = %e, "no new scan after saving registry settings");

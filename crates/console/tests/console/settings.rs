@@ -316,7 +316,7 @@ async fn credential_id_spelling_and_duplicate_ids() {
 }
 
 #[tokio::test]
-async fn saving_without_scan_later_records_a_scan_request() {
+async fn saving_without_scan_later_starts_a_scan() {
     let c = with_seed_credentials().await;
     assert_eq!(
         c.admin(
@@ -346,15 +346,18 @@ async fn saving_without_scan_later_records_a_scan_request() {
         )
         .await;
     assert_eq!(r.status, 400);
-    // The scan engine consumes these; here we only check the request was recorded once.
+    // Only the save without scanLater started a scan: the store holds exactly one.
     let store = crowsnest_store::SqliteStore::open(
         &format!("sqlite://{}", c.data_dir.join("crowsnest.sqlite").display()),
         crowsnest_store::SecretBox::new(&crowsnest_store::MasterKey::generate()),
     )
     .await
     .unwrap();
-    use crowsnest_store::Store;
-    let requests = store.scan_requests().await.unwrap();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].kind, "regular");
+    use crowsnest_store::ScanQueue;
+    let scan = store
+        .latest_scan(crowsnest_store::ScanKind::Regular)
+        .await
+        .unwrap()
+        .expect("a regular scan was started");
+    assert_eq!(scan.id, 1, "one scan, not one per save");
 }

@@ -13,7 +13,7 @@ use super::support::{
 use crowsnest_hostile::{Case, Corpus, Kind, Outcome, recipe};
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_registry::{Credentials, DiscoveryOptions};
-use crowsnest_store::ImageQuery;
+use crowsnest_store::{ImageQuery, JobState, ScanKind, ScanState};
 use crowsnest_testkit::{Fault, FaultProxy, ImageBuilder, IndexBuilder, Pusher, RegistryBuilder};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
@@ -268,8 +268,8 @@ async fn every_image_case_in_one_scan_beside_good_images() {
         .unwrap();
     eng.request_scan(None).await.unwrap();
     steps_until_idle(&eng).await;
-    let scan = store.latest_scan("regular").await.unwrap().unwrap();
-    assert_eq!(scan.state, "completed", "{scan:?}");
+    let scan = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
+    assert_eq!(scan.state, ScanState::Completed, "{scan:?}");
     let jobs = store.jobs(scan.id).await.unwrap();
 
     // Discovery's view of each tag, from the same code the engine ran.
@@ -299,7 +299,11 @@ async fn every_image_case_in_one_scan_beside_good_images() {
                 other => Err(format!("discovery error {other:?}, job {job:?}")),
             },
             Outcome::ImageFails => match job {
-                Some(j) if j.state == "failed" && case.matches(&j.error) && stored.is_none() => {
+                Some(j)
+                    if j.state == JobState::Failed
+                        && case.matches(&j.error)
+                        && stored.is_none() =>
+                {
                     if j.error.contains(&repo) {
                         Ok(())
                     } else {

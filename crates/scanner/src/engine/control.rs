@@ -8,7 +8,7 @@ use crate::report::image_key;
 use crowsnest_model::pattern::Selection;
 use crowsnest_model::scan_result::{ImageTag, RegistryScanRequest};
 use crowsnest_model::spec::RegistrySpecification;
-use crowsnest_store::{ScanRecord, ScanSpecRecord, StoreError};
+use crowsnest_store::{ScanKind, ScanRecord, ScanSpecRecord, ScanState, SpecState, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// What a scan row's `request` holds.
@@ -59,7 +59,7 @@ impl Engine {
                     "an on-demand scan needs tag.repo and tag.tag (or tag.digest)".into(),
                 ));
             }
-            (None, false) => ("regular", ScanPlan::default()),
+            (None, false) => (ScanKind::Regular, ScanPlan::default()),
             (Some(tag), on_demand) => {
                 if tag.repo.is_empty() || (tag.tag.is_empty() && tag.digest.is_empty()) {
                     return Err(ScanError::Request(
@@ -67,7 +67,11 @@ impl Engine {
                     ));
                 }
                 let spec = self.spec_for(tag).await?;
-                let kind = if on_demand { "onDemand" } else { "regular" };
+                let kind = if on_demand {
+                    ScanKind::OnDemand
+                } else {
+                    ScanKind::Regular
+                };
                 (
                     kind,
                     ScanPlan {
@@ -83,7 +87,7 @@ impl Engine {
     /// Persists a new scan and wakes the supervisor; a running regular scan is a 400-class error.
     pub(super) async fn create_scan(
         &self,
-        kind: &str,
+        kind: ScanKind,
         plan: &ScanPlan,
         now: &str,
     ) -> Result<ScanRecord, ScanError> {
@@ -139,7 +143,7 @@ impl Engine {
             spec_ids: Some(ids),
             image: None,
         };
-        self.create_scan("regular", &plan, &self.now().to_string())
+        self.create_scan(ScanKind::Regular, &plan, &self.now().to_string())
             .await
     }
 
@@ -175,21 +179,21 @@ impl Engine {
     /// `POST /registry/stop`: stops the running regular scan. True if there was one.
     pub async fn stop_regular(&self) -> Result<bool, ScanError> {
         let mut stopped = false;
-        for scan in self.inner.store.scans_in_state("running").await? {
-            if scan.kind != "regular" {
+        for scan in self.inner.store.scans_in_state(ScanState::Running).await? {
+            if scan.kind != ScanKind::Regular {
                 continue;
             }
             self.inner
                 .store
-                .finish_scan(scan.id, "stopped", &self.now().to_string())
+                .finish_scan(scan.id, ScanState::Stopped, &self.now().to_string())
                 .await?;
             self.inner.store.cancel_jobs(scan.id, None).await?;
             for spec in self.inner.store.scan_specs(scan.id).await? {
-                if matches!(spec.state.as_str(), "discovering" | "scanning") {
+                if spec.state.is_active() {
                     self.inner
                         .store
                         .put_scan_spec(&ScanSpecRecord {
-                            state: "stopped".into(),
+                            state: SpecState::Stopped,
                             ..spec
                         })
                         .await?;
@@ -208,50 +212,32 @@ impl Engine {
         let Some(scan) = self
             .inner
             .store
-            .scans_in_state("running")
+            .scans_in_state(ScanState::Running)
             .await?
             .into_iter()
-            .find(|s| s.kind == "regular")
+            .find(|s| s.kind == ScanKind::Regular)
         else {
             return Ok(false);
         };
-        lock(&self.inner.stopped_specs).insert((scan.id, spec_id.to_string()));
-        self.inner.store.cancel_jobs(scan.id, Some(spec_id)).await?;
-        if let Some(spec) = self
-            .inner
+        // One store write marks the part stopped (creating its record if discovery had not
+        // begun) and cancels its jobs, so every process sharing the store sees the stop.
+        self.inner
             .store
-            .scan_specs(scan.id)
-            .await?
-            .into_iter()
-            .find(|s| s.spec_id == spec_id)
-        {
-            self.inner
-                .store
-                .put_scan_spec(&ScanSpecRecord {
-                    state: "stopped".into(),
-                    ..spec
-                })
-                .await?;
-        } else {
-            // Not started yet: record it as stopped so the runner skips it.
-            self.inner
-                .store
-                .put_scan_spec(&ScanSpecRecord {
-                    scan_id: scan.id,
-                    spec_id: spec_id.to_string(),
-                    spec: String::new(),
-                    state: "stopped".into(),
-                    repos_total: 0,
-                    repos_done: 0,
-                    error: String::new(),
-                    started: self.now().to_string(),
-                })
-                .await?;
-        }
+            .stop_scan_spec(scan.id, spec_id, &self.now().to_string())
+            .await?;
         Ok(true)
     }
 
-    pub(super) fn spec_stopped(&self, scan_id: i64, spec_id: &str) -> bool {
-        lock(&self.inner.stopped_specs).contains(&(scan_id, spec_id.to_string()))
+    /// Whether a specification's part of a scan was stopped, as the store says. A store that
+    /// cannot answer is logged and counts as not stopped: the stop also cancelled the jobs in
+    /// the store, so no work is lost or redone either way.
+    pub(super) async fn spec_stopped(&self, scan_id: i64, spec_id: &str) -> bool {
+        match self.inner.store.scan_spec_stopped(scan_id, spec_id).await {
+            Ok(stopped) => stopped,
+            Err(e) => {
+                tracing::warn!(error = %e, scan_id, spec_id, "cannot read whether a specification was stopped");
+                false
+            }
+        }
     }
 }

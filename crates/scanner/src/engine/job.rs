@@ -10,7 +10,7 @@ use crate::image::analyze_registry_image;
 use crate::registry_name;
 use crate::report::{StoredImage, image_key};
 use crowsnest_model::spec::RegistrySpecification;
-use crowsnest_store::{JobRecord, ScanRecord, StoreError};
+use crowsnest_store::{JobRecord, JobState, ScanRecord, ScanState, StoreError};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -25,55 +25,51 @@ impl Engine {
     ) {
         let store = &self.inner.store;
         let outcome = self.scan_image(scan, spec, conn, &job, token).await;
-        // A registry that is restarting or rate limiting: wait, then put the image back in the
-        // queue, a bounded number of times. The worker itself waits, so an unreachable registry
-        // is not hammered with the next images meanwhile; a stop ends the wait at once.
+        // A registry that is restarting or rate limiting: the image goes back in the queue,
+        // due again after a doubling wait, a bounded number of times. The wait is kept in the
+        // store (the job's not-before time), not slept here: the worker goes on with other
+        // images, a stop cancels the waiting job like any other, and a restart keeps the wait.
         let retry = matches!(&outcome, Err(e) if e.is_transient())
             && job.attempts < i64::from(self.inner.config.image_attempts);
-        let mut outcome = outcome;
+        let mut not_before = None;
         if retry && let Err(e) = &outcome {
             let wait = retry_wait(self.inner.config.image_retry_backoff, job.attempts);
             tracing::warn!(
                 error = %e,
                 attempt = job.attempts,
                 wait_secs = wait.as_secs_f64(),
-                "registry unreachable or busy; retrying the image after a wait"
+                "registry unreachable or busy; the image is retried after a wait"
             );
-            tokio::select! {
-                _ = token.cancelled() => {
-                    let image = image_key(&job.registry, &job.repo, &job.tag);
-                    outcome = Err(ScanError::Cancelled { image });
-                }
-                _ = tokio::time::sleep(wait) => {}
-            }
+            let due = self.now() + jiff::SignedDuration::try_from(wait).unwrap_or_default();
+            // Rounded up: the store keeps whole seconds, and the wait must not be cut short.
+            not_before = Some(due.as_second() + i64::from(due.subsec_nanosecond() > 0));
         }
         let (state, error) = match &outcome {
-            Ok(()) => ("done", String::new()),
+            Ok(()) => (JobState::Done, String::new()),
             Err(e) if retry && e.is_transient() => {
-                if self.spec_stopped(scan.id, &spec.id) {
-                    ("cancelled", String::new())
+                if self.spec_stopped(scan.id, &spec.id).await {
+                    (JobState::Cancelled, String::new())
                 } else {
-                    ("pending", e.to_string())
+                    (JobState::Pending, e.to_string())
                 }
             }
             // Stopped by a user: cancelled. Interrupted by a shutdown while the scan still runs:
             // back to pending, so the next start picks it up again.
             Err(ScanError::Cancelled { .. }) => {
-                let still_running =
-                    matches!(store.scan(scan.id).await, Ok(Some(s)) if s.state == "running");
-                if still_running && !self.spec_stopped(scan.id, &spec.id) {
-                    ("pending", String::new())
+                let still_running = matches!(store.scan(scan.id).await, Ok(Some(s)) if s.state == ScanState::Running);
+                if still_running && !self.spec_stopped(scan.id, &spec.id).await {
+                    (JobState::Pending, String::new())
                 } else {
-                    ("cancelled", String::new())
+                    (JobState::Cancelled, String::new())
                 }
             }
-            Err(e) => ("failed", e.to_string()),
+            Err(e) => (JobState::Failed, e.to_string()),
         };
-        if state == "failed" {
+        if state == JobState::Failed {
             tracing::warn!(error = %error, "image scan failed");
             self.record_error(&error).await;
         }
-        if let Err(e) = store.finish_job(job.id, state, &error).await {
+        if let Err(e) = store.finish_job(job.id, state, &error, not_before).await {
             tracing::error!(job = job.id, error = %e, "cannot record the job's end");
         }
     }

@@ -11,7 +11,9 @@ use crate::registry_name;
 use crate::report::image_key;
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_registry::{Credentials, RegistryAuth, RegistryClient, TargetPlatform};
-use crowsnest_store::{JobRecord, ScanRecord, ScanSpecRecord, StoreError};
+use crowsnest_store::{
+    JobRecord, JobState, ScanKind, ScanRecord, ScanSpecRecord, ScanState, SpecState, StoreError,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,9 +71,9 @@ impl Engine {
     ) -> Result<(), ScanError> {
         let finished = self
             .store()
-            .finish_scan(scan.id, "completed", &self.now().to_string())
+            .finish_scan(scan.id, ScanState::Completed, &self.now().to_string())
             .await?;
-        if finished && scan.kind == "regular" && !plan.is_selective() {
+        if finished && scan.kind == ScanKind::Regular && !plan.is_selective() {
             let cutoff = self.now()
                 - jiff::SignedDuration::from_hours(24 * self.inner.config.retention_days.max(0));
             let purged = self
@@ -101,10 +103,8 @@ impl Engine {
             .await?
             .into_iter()
             .find(|s| s.spec_id == spec.id);
-        if existing
-            .as_ref()
-            .is_some_and(|s| matches!(s.state.as_str(), "done" | "stopped" | "failed"))
-            || self.spec_stopped(scan.id, &spec.id)
+        if existing.as_ref().is_some_and(|s| !s.state.is_active())
+            || self.spec_stopped(scan.id, &spec.id).await
         {
             return Ok(None);
         }
@@ -114,7 +114,7 @@ impl Engine {
                 scan_id: scan.id,
                 spec_id: spec.id.clone(),
                 spec: serde_json::to_string(spec).map_err(StoreError::from)?,
-                state: "discovering".into(),
+                state: SpecState::Discovering,
                 repos_total: 0,
                 repos_done: 0,
                 error: String::new(),
@@ -132,7 +132,7 @@ impl Engine {
         match self.connect(spec).await {
             Ok(c) => Ok(c),
             Err(e) => {
-                record.state = "failed".into();
+                record.state = SpecState::Failed;
                 record.error = e.to_string();
                 self.store().put_scan_spec(record).await?;
                 Err(e)
@@ -151,7 +151,7 @@ impl Engine {
             return Ok(());
         };
         let conn = self.connect_spec(&spec, &mut record).await?;
-        if record.state == "discovering"
+        if record.state == SpecState::Discovering
             && !self
                 .discover_spec(scan, &spec, plan, &conn, &mut record, token)
                 .await?
@@ -166,7 +166,7 @@ impl Engine {
         // not a whole batch.
         let worker = |_: usize| async {
             loop {
-                if token.is_cancelled() || self.spec_stopped(scan.id, &spec.id) {
+                if token.is_cancelled() || self.spec_stopped(scan.id, &spec.id).await {
                     return Ok::<bool, ScanError>(false);
                 }
                 let Some(job) = self.claim_job(scan, &spec).await? else {
@@ -201,19 +201,27 @@ impl Engine {
         scan: &ScanRecord,
         spec: &RegistrySpecification,
     ) -> Result<Option<JobRecord>, ScanError> {
-        let lease_until = (self.now()
+        let now = self.now();
+        let lease_until = (now
             + jiff::SignedDuration::try_from(self.inner.config.lease).unwrap_or_default())
         .as_second();
         let mut jobs = self
             .store()
-            .claim_jobs(scan.id, &spec.id, &self.inner.config.node, lease_until, 1)
+            .claim_jobs(
+                scan.id,
+                &spec.id,
+                &self.inner.config.node,
+                now.as_second(),
+                lease_until,
+                1,
+            )
             .await?;
         Ok(jobs.pop())
     }
 
     /// Marks a specification's part of the scan done.
     pub(super) async fn finish_spec(&self, mut record: ScanSpecRecord) -> Result<(), ScanError> {
-        record.state = "done".into();
+        record.state = SpecState::Done;
         self.store().put_scan_spec(&record).await?;
         Ok(())
     }
@@ -241,7 +249,7 @@ impl Engine {
             tag: tag.to_string(),
             digest: digest.to_string(),
             created,
-            state: "pending".into(),
+            state: JobState::Pending,
             attempts: 0,
             error: String::new(),
         };
@@ -272,7 +280,7 @@ impl Engine {
                                 spec.registry.as_str()
                             }
                         );
-                        record.state = "failed".into();
+                        record.state = SpecState::Failed;
                         record.error = message.clone();
                         store.put_scan_spec(record).await?;
                         return Err(ScanError::Request(message));
@@ -316,10 +324,10 @@ impl Engine {
             }
         };
         store.insert_jobs(&jobs).await?;
-        if token.is_cancelled() || self.spec_stopped(scan.id, &spec.id) {
+        if token.is_cancelled() || self.spec_stopped(scan.id, &spec.id).await {
             return Ok(false);
         }
-        record.state = "scanning".into();
+        record.state = SpecState::Scanning;
         store.put_scan_spec(record).await?;
         Ok(true)
     }

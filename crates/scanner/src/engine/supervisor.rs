@@ -8,7 +8,7 @@
 use super::control::ScanPlan;
 use super::{Engine, lock};
 use crate::error::ScanError;
-use crowsnest_store::ScanRecord;
+use crowsnest_store::{ScanKind, ScanRecord, ScanState, SpecState};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +28,15 @@ pub enum Step {
     SpecFinished { scan: i64, spec: String },
     /// A scan ended (completed, or failed when its plan cannot be read).
     ScanFinished { scan: i64 },
+}
+
+/// What [`Engine::step`] found in one scan.
+enum ScanWork {
+    Did(Step),
+    /// Open jobs remain, none of them claimable now (waiting for a retry, or another node's).
+    Waiting,
+    /// Every specification of the scan has ended.
+    Ended,
 }
 
 impl Engine {
@@ -106,9 +115,9 @@ impl Engine {
         let Some(period) = self.inner.config.periodic else {
             return Ok(false);
         };
-        Ok(match self.store().latest_scan("regular").await? {
+        Ok(match self.store().latest_scan(ScanKind::Regular).await? {
             None => false,
-            Some(last) if last.state == "running" => false,
+            Some(last) if last.state == ScanState::Running => false,
             Some(last) => last.started.parse::<jiff::Timestamp>().is_ok_and(|t| {
                 self.now().duration_since(t)
                     >= jiff::SignedDuration::try_from(period).unwrap_or(jiff::SignedDuration::MAX)
@@ -118,7 +127,7 @@ impl Engine {
 
     /// Starts a task for every running scan this node is not yet working on.
     async fn spawn_running_scans(&self, shutdown: &CancellationToken) -> Result<(), ScanError> {
-        for scan in self.store().scans_in_state("running").await? {
+        for scan in self.store().scans_in_state(ScanState::Running).await? {
             let token = {
                 let mut running = lock(&self.inner.running);
                 if running.contains_key(&scan.id) {
@@ -146,7 +155,7 @@ impl Engine {
         self.record_error(&error.to_string()).await;
         if let Err(e) = self
             .store()
-            .finish_scan(id, "failed", &self.now().to_string())
+            .finish_scan(id, ScanState::Failed, &self.now().to_string())
             .await
         {
             tracing::error!(scan = id, error = %e, "cannot record that the scan failed");
@@ -167,7 +176,7 @@ impl Engine {
         }
         // Nothing in a step is interrupted halfway; stops arrive through the store.
         let token = CancellationToken::new();
-        for scan in self.store().scans_in_state("running").await? {
+        for scan in self.store().scans_in_state(ScanState::Running).await? {
             if lock(&self.inner.running).contains_key(&scan.id) {
                 continue;
             }
@@ -178,22 +187,25 @@ impl Engine {
                     return Ok(Step::ScanFinished { scan: scan.id });
                 }
             };
-            if let Some(step) = self.step_scan(&scan, &plan, &token).await? {
-                return Ok(step);
+            match self.step_scan(&scan, &plan, &token).await? {
+                ScanWork::Did(step) => return Ok(step),
+                ScanWork::Waiting => continue,
+                ScanWork::Ended => {
+                    self.complete_scan(&scan, &plan).await?;
+                    return Ok(Step::ScanFinished { scan: scan.id });
+                }
             }
-            self.complete_scan(&scan, &plan).await?;
-            return Ok(Step::ScanFinished { scan: scan.id });
         }
         Ok(Step::Idle)
     }
 
-    /// One unit of work in one scan; `None` when every specification of it has ended.
+    /// One unit of work in one scan.
     async fn step_scan(
         &self,
         scan: &ScanRecord,
         plan: &ScanPlan,
         token: &CancellationToken,
-    ) -> Result<Option<Step>, ScanError> {
+    ) -> Result<ScanWork, ScanError> {
         let mut waiting = false;
         for spec in plan.specs(self.store().registry_settings().await?.specifications) {
             let Some(mut record) = self.spec_record(scan, &spec).await? else {
@@ -204,20 +216,20 @@ impl Engine {
                 Ok(c) => c,
                 Err(e) => {
                     self.record_error(&e.to_string()).await;
-                    return Ok(Some(Step::Discovered {
+                    return Ok(ScanWork::Did(Step::Discovered {
                         scan: scan.id,
                         spec: spec_id,
                     }));
                 }
             };
-            if record.state == "discovering" {
+            if record.state == SpecState::Discovering {
                 if let Err(e) = self
                     .discover_spec(scan, &spec, plan, &conn, &mut record, token)
                     .await
                 {
                     self.record_error(&e.to_string()).await;
                 }
-                return Ok(Some(Step::Discovered {
+                return Ok(ScanWork::Did(Step::Discovered {
                     scan: scan.id,
                     spec: spec_id,
                 }));
@@ -225,7 +237,7 @@ impl Engine {
             if let Some(job) = self.claim_job(scan, &spec).await? {
                 let job_id = job.id;
                 self.scan_job(scan, &spec, &conn, job, token).await;
-                return Ok(Some(Step::Scanned {
+                return Ok(ScanWork::Did(Step::Scanned {
                     scan: scan.id,
                     job: job_id,
                 }));
@@ -238,13 +250,17 @@ impl Engine {
                 == 0
             {
                 self.finish_spec(record).await?;
-                return Ok(Some(Step::SpecFinished {
+                return Ok(ScanWork::Did(Step::SpecFinished {
                     scan: scan.id,
                     spec: spec_id,
                 }));
             }
             waiting = true;
         }
-        Ok(waiting.then_some(Step::Idle))
+        Ok(if waiting {
+            ScanWork::Waiting
+        } else {
+            ScanWork::Ended
+        })
     }
 }

@@ -7,7 +7,7 @@ use super::{Engine, KEPT_ERRORS, lock};
 use crate::error::ScanError;
 use crowsnest_model::scan_result::{Progress, RegistryScanProgress, ScanStatus};
 use crowsnest_model::spec::RegistrySpecification;
-use crowsnest_store::ScanRecord;
+use crowsnest_store::{ScanKind, ScanRecord, ScanState};
 
 impl Engine {
     /// `GET /registry/progress`. Without `on_demand`, the regular scan: one entry per
@@ -22,7 +22,7 @@ impl Engine {
     ) -> Result<Vec<RegistryScanProgress>, ScanError> {
         let store = &self.inner.store;
         if !on_demand {
-            let Some(scan) = store.latest_scan("regular").await? else {
+            let Some(scan) = store.latest_scan(ScanKind::Regular).await? else {
                 return Ok(Vec::new());
             };
             let mut out = Vec::new();
@@ -34,8 +34,7 @@ impl Engine {
                     s.registry.clone()
                 };
                 let counts = store.job_counts(scan.id, Some(&spec.spec_id)).await?;
-                let ongoing = scan.state == "running"
-                    && matches!(spec.state.as_str(), "discovering" | "scanning");
+                let ongoing = scan.state == ScanState::Running && spec.state.is_active();
                 out.push(RegistryScanProgress {
                     discovery: Progress {
                         id: spec.spec_id.clone(),
@@ -71,12 +70,12 @@ impl Engine {
             return Ok(out);
         }
         // On-demand: the newest on-demand scan of this image.
-        let mut candidates = store.scans_in_state("running").await?;
-        if let Some(latest) = store.latest_scan("onDemand").await? {
+        let mut candidates = store.scans_in_state(ScanState::Running).await?;
+        if let Some(latest) = store.latest_scan(ScanKind::OnDemand).await? {
             candidates.push(latest);
         }
         let wanted = |s: &ScanRecord| {
-            s.kind == "onDemand"
+            s.kind == ScanKind::OnDemand
                 && ScanPlan::of(s).ok().and_then(|p| p.image).is_some_and(|i| {
                     i.repo == repo
                         && ((!tag.is_empty() && i.tag == tag)
@@ -86,8 +85,9 @@ impl Engine {
         let Some(scan) = candidates.into_iter().filter(wanted).max_by_key(|s| s.id) else {
             return Ok(Vec::new());
         };
-        let ongoing = scan.state == "running";
-        if !ongoing && !lock(&self.inner.reported).insert(scan.id) {
+        let ongoing = scan.state == ScanState::Running;
+        // The flag is in the store, so a restart or another node does not report it again.
+        if !ongoing && !store.mark_progress_reported(scan.id).await? {
             return Ok(Vec::new());
         }
         let counts = store.job_counts(scan.id, None).await?;
@@ -161,8 +161,10 @@ impl Engine {
             .collect();
         errors.extend(store.scan_errors(KEPT_ERRORS).await?);
         errors.truncate(KEPT_ERRORS as usize);
-        let latest = store.latest_scan("regular").await?;
-        let scanning = latest.as_ref().is_some_and(|s| s.state == "running");
+        let latest = store.latest_scan(ScanKind::Regular).await?;
+        let scanning = latest
+            .as_ref()
+            .is_some_and(|s| s.state == ScanState::Running);
         let selective = latest
             .as_ref()
             .is_some_and(|s| ScanPlan::of(s).is_ok_and(|p| p.is_selective()));
@@ -171,7 +173,9 @@ impl Engine {
                 .as_ref()
                 .and_then(|s| s.finished.clone().or_else(|| Some(s.started.clone())))
                 .unwrap_or_else(|| crowsnest_model::spec::UNSET_TIME.to_string()),
-            completed: latest.as_ref().is_some_and(|s| s.state != "running"),
+            completed: latest
+                .as_ref()
+                .is_some_and(|s| s.state != ScanState::Running),
             scanning,
             selective,
             hostname: self.inner.config.node.clone(),

@@ -2,10 +2,13 @@
 //! counts requests), a real SQLite store and a vulnerability database built by the real importer
 //! from OSV records written here from the OSV schema.
 
+use crowsnest_model::clock::{Clock, ManualClock, SystemClock};
 use crowsnest_model::scan_result::{ImageScanResult, ImageTag, RegistryScanRequest};
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_scanner::{Engine, EngineConfig, Step};
-use crowsnest_store::{ImageQuery, MasterKey, SecretBox, SqliteStore, Store};
+use crowsnest_store::{
+    ImageQuery, JobState, MasterKey, ScanKind, ScanState, SecretBox, SqliteStore, Store,
+};
 use crowsnest_testkit::{
     Fault, FaultProxy, ImageBuilder, RegistryBuilder, TestRegistry, tar_layer,
 };
@@ -172,9 +175,14 @@ impl Fixture {
     }
 
     fn engine(&self, store: Arc<dyn Store>) -> Engine {
+        self.engine_with_clock(store, Arc::new(SystemClock))
+    }
+
+    fn engine_with_clock(&self, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Engine {
         let mut config = EngineConfig::new(self.db_path.clone());
         config.periodic = None;
         config.discovery.client.request_timeout = Duration::from_secs(30);
+        config.clock = clock;
         Engine::new(store, config)
     }
 }
@@ -293,8 +301,8 @@ async fn regular_scan_then_nothing_pulled_again_then_rematch_without_pulls() {
     // Nothing changed in the registry: the second scan pulls no blob at all.
     engine.request_scan(None).await.unwrap();
     steps_until_idle(&engine).await;
-    let second = store.latest_scan("regular").await.unwrap().unwrap();
-    assert_eq!((second.id, second.state.as_str()), (2, "completed"));
+    let second = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
+    assert_eq!((second.id, second.state), (2, ScanState::Completed));
     assert_eq!(
         fx.layer_pulls(),
         blobs_after_first,
@@ -385,8 +393,8 @@ async fn one_regular_scan_at_a_time_on_demand_beside_it_and_stop() {
     assert!(progress.iter().all(|p| !p.is_scan_ongoing), "{progress:?}");
     let status = engine.status().await.unwrap();
     assert!(status.completed && !status.scanning);
-    let regular = store.latest_scan("regular").await.unwrap().unwrap();
-    assert_eq!(regular.state, "stopped");
+    let regular = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
+    assert_eq!(regular.state, ScanState::Stopped);
     let counts = store.job_counts(regular.id, None).await.unwrap();
     assert_eq!((counts.pending, counts.running), (0, 0), "{counts:?}");
 
@@ -438,8 +446,8 @@ async fn stop_cancels_a_hanging_image_in_the_running_service() {
     })
     .await;
     assert!(engine.stop_regular().await.unwrap());
-    let regular = store.latest_scan("regular").await.unwrap().unwrap();
-    assert_eq!(regular.state, "stopped");
+    let regular = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
+    assert_eq!(regular.state, ScanState::Stopped);
     let counts = store.job_counts(regular.id, None).await.unwrap();
     assert_eq!(
         (counts.pending, counts.running, counts.cancelled),
@@ -472,14 +480,15 @@ async fn a_killed_scanner_leaves_a_scan_the_next_one_finishes() {
         // Killed while working on the next image: its job stays claimed, nothing is written.
         // A lease far ahead (2096): only the single-node recovery may take it back.
         let claimed = store
-            .claim_jobs(1, "spec-1", "crowsnest", 4_000_000_000, 1)
+            .claim_jobs(1, "spec-1", "crowsnest", 0, 4_000_000_000, 1)
             .await
             .unwrap();
         assert_eq!(claimed.len(), 1);
     }
-    let scan = store.latest_scan("regular").await.unwrap().unwrap();
+    let scan = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
     assert_eq!(
-        scan.state, "running",
+        scan.state,
+        ScanState::Running,
         "the killed scanner could not finish it"
     );
 
@@ -504,4 +513,52 @@ async fn a_killed_scanner_leaves_a_scan_the_next_one_finishes() {
         (3, 3),
         "no job lost or duplicated: {counts:?}"
     );
+}
+
+/// A registry answering 503 is a transient failure: the image goes back in the queue due again
+/// after the backoff (kept in the store), the engine waits without sleeping, and the image is
+/// scanned once the clock passes its time.
+#[tokio::test]
+async fn a_transient_failure_is_retried_when_its_time_comes() {
+    let Some(fx) = Fixture::new().await else {
+        return;
+    };
+    let cut = format!("/v2/apps/base/blobs/{}", fx.base_only_layer);
+    fx.proxy.inject_times(&cut, Fault::Status(503), 1);
+    let store = fx.store().await;
+    store
+        .replace_specifications(&[fx.spec("apps/base")])
+        .await
+        .unwrap();
+    let clock = Arc::new(ManualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
+    let mut config = EngineConfig::new(fx.db_path.clone());
+    config.periodic = None;
+    config.clock = clock.clone();
+    // The client's own retries (with their real waits) are the registry crate's business and
+    // tested there; here the 503 reaches the engine at once.
+    config.discovery.client.max_attempts = 1;
+    let engine = Engine::new(store.clone(), config);
+    engine.request_scan(None).await.unwrap();
+    let steps = steps_until_idle(&engine).await;
+    assert!(
+        matches!(steps.last(), Some(Step::Scanned { .. })),
+        "{steps:?}"
+    );
+    let scan = store.latest_scan(ScanKind::Regular).await.unwrap().unwrap();
+    assert_eq!(scan.state, ScanState::Running, "waiting for the retry");
+    let jobs = store.jobs(scan.id).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].state, JobState::Pending);
+    assert!(jobs[0].error.contains("apps/base"), "{}", jobs[0].error);
+    assert_eq!(engine.step().await.unwrap(), Step::Idle, "not due yet");
+
+    // The first retry waits the configured backoff (2 s).
+    clock.advance(jiff::SignedDuration::from_secs(1));
+    assert_eq!(engine.step().await.unwrap(), Step::Idle, "still not due");
+    clock.advance(jiff::SignedDuration::from_secs(1));
+    let steps = steps_until_idle(&engine).await;
+    assert_eq!(steps.last(), Some(&Step::ScanFinished { scan: scan.id }));
+    let jobs = store.jobs(scan.id).await.unwrap();
+    assert_eq!((jobs[0].state, jobs[0].attempts), (JobState::Done, 2));
+    assert_eq!(fx.proxy.hits(&format!("GET {cut}")), 2);
 }

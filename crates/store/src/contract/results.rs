@@ -1,91 +1,9 @@
-//! Scans and jobs: one regular scan at a time, atomic claims, leases that expire and come back,
-//! image queries.
+//! Image results: queries, paging in every sort order, kept first scan times, purges.
 
-use crowsnest_store::{
-    ImageQuery, ImageRecord, JobRecord, MasterKey, SecretBox, SqliteStore, Store, StoreError,
-};
+use super::Factory;
+use crate::{ImageQuery, ImageRecord};
 
-async fn store() -> (SqliteStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("s.sqlite").display());
-    (
-        SqliteStore::open(&url, SecretBox::new(&MasterKey::generate()))
-            .await
-            .unwrap(),
-        dir,
-    )
-}
-
-fn job(scan_id: i64, repo: &str, tag: &str) -> JobRecord {
-    JobRecord {
-        id: 0,
-        scan_id,
-        spec_id: "s1".into(),
-        registry: "reg".into(),
-        repo: repo.into(),
-        tag: tag.into(),
-        digest: String::new(),
-        created: None,
-        state: "pending".into(),
-        attempts: 0,
-        error: String::new(),
-    }
-}
-
-#[tokio::test]
-async fn one_regular_scan_at_a_time_on_demand_beside_it() {
-    let (s, _d) = store().await;
-    let a = s.create_scan("regular", "", "t0").await.unwrap();
-    assert!(matches!(
-        s.create_scan("regular", "", "t1").await,
-        Err(StoreError::Conflict(_))
-    ));
-    s.create_scan("onDemand", "{}", "t1").await.unwrap();
-    assert!(s.finish_scan(a.id, "stopped", "t2").await.unwrap());
-    assert!(
-        !s.finish_scan(a.id, "completed", "t3").await.unwrap(),
-        "only a running scan can finish"
-    );
-    s.create_scan("regular", "", "t4").await.unwrap();
-}
-
-#[tokio::test]
-async fn claims_are_exclusive_and_expired_leases_return() {
-    let (s, _d) = store().await;
-    let scan = s.create_scan("regular", "", "t0").await.unwrap();
-    let jobs: Vec<_> = (0..5)
-        .map(|i| job(scan.id, "app", &format!("v{i}")))
-        .collect();
-    assert_eq!(s.insert_jobs(&jobs).await.unwrap(), 5);
-    assert_eq!(
-        s.insert_jobs(&jobs).await.unwrap(),
-        0,
-        "rediscovery adds nothing twice"
-    );
-    let a = s.claim_jobs(scan.id, "s1", "node-a", 100, 3).await.unwrap();
-    let b = s.claim_jobs(scan.id, "s1", "node-b", 100, 3).await.unwrap();
-    assert_eq!((a.len(), b.len()), (3, 2));
-    assert!(a.iter().all(|j| !b.iter().any(|k| k.id == j.id)));
-    s.finish_job(a[0].id, "done", "").await.unwrap();
-    // node-a dies; at t=101 its leases have expired.
-    assert_eq!(s.release_expired_leases(50).await.unwrap(), 0);
-    assert_eq!(s.release_expired_leases(101).await.unwrap(), 4);
-    let again = s
-        .claim_jobs(scan.id, "s1", "node-c", 300, 10)
-        .await
-        .unwrap();
-    assert_eq!(again.len(), 4);
-    assert!(again.iter().all(|j| j.attempts == 2));
-    let c = s.job_counts(scan.id, None).await.unwrap();
-    assert_eq!((c.total, c.done, c.running), (5, 1, 4));
-    assert_eq!(s.cancel_jobs(scan.id, Some("s1")).await.unwrap(), 4);
-    assert_eq!(
-        s.job_counts(scan.id, Some("s1")).await.unwrap().finished(),
-        5
-    );
-}
-
-fn image(registry: &str, repo: &str, tag: &str, vulns: i64) -> ImageRecord {
+pub(super) fn image(registry: &str, repo: &str, tag: &str, vulns: i64) -> ImageRecord {
     let key = if registry.is_empty() {
         format!("{repo}:{tag}")
     } else {
@@ -109,9 +27,10 @@ fn image(registry: &str, repo: &str, tag: &str, vulns: i64) -> ImageRecord {
     }
 }
 
-#[tokio::test]
-async fn image_queries_filter_sort_and_page() {
-    let (s, _d) = store().await;
+/// Filters (keys, ids, registries and repositories case-insensitive, full names, search),
+/// sorts and pages, with the total of the filter.
+pub async fn image_queries_filter_sort_and_page(factory: impl Factory) {
+    let s = factory().await;
     for (r, repo, tag, v) in [
         ("reg:5000", "a/web", "1", 3),
         ("reg:5000", "a/web", "2", 9),
@@ -171,44 +90,92 @@ async fn image_queries_filter_sort_and_page() {
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
-    // first_scan_time is kept across rescans.
-    let mut again = image("", "library/ubuntu", "18.04", 1);
-    again.first_scan_time = "2027-01-01T00:00:00Z".into();
-    again.last_seen = "2027-01-01T00:00:00Z".into();
-    s.put_image(&again).await.unwrap();
+    let (by_id, _) = s
+        .images(&ImageQuery {
+            image_ids: vec!["sha256:b/dbx".into()],
+            keys: vec!["other/b/db:x".into(), "reg:5000/a/web:1".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(keys(by_id), ["other/b/db:x"], "filters combine with AND");
+    let (by_registry, total) = s
+        .images(&ImageQuery {
+            registries: vec!["REG:5000".into(), "other".into()],
+            sort: "registry".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(
-        s.image("library/ubuntu:18.04")
-            .await
-            .unwrap()
-            .unwrap()
-            .first_scan_time,
-        "2026-01-01T00:00:00Z"
+        (keys(by_registry), total),
+        (
+            vec![
+                "other/b/db:x".to_string(),
+                "reg:5000/a/web:1".to_string(),
+                "reg:5000/a/web:2".to_string()
+            ],
+            3
+        )
+    );
+}
+
+/// A rescan keeps the first scan time; touching marks images seen; a purge deletes the ones
+/// not seen since a time; database versions list every image.
+pub async fn images_keep_first_scan_time_touch_and_purge(factory: impl Factory) {
+    let s = factory().await;
+    assert_eq!(s.image("library/ubuntu:18.04").await.unwrap(), None);
+    for (r, repo, tag) in [
+        ("", "library/ubuntu", "18.04"),
+        ("reg", "a", "1"),
+        ("reg", "b", "1"),
+    ] {
+        s.put_image(&image(r, repo, tag, 1)).await.unwrap();
+    }
+    let mut again = image("", "library/ubuntu", "18.04", 7);
+    again.first_scan_time = "2027-01-01T00:00:00Z".into();
+    again.scan_time = "2027-01-01T00:00:00Z".into();
+    again.last_seen = "2027-01-01T00:00:00Z".into();
+    again.db_version = "2".into();
+    s.put_image(&again).await.unwrap();
+    let stored = s.image("library/ubuntu:18.04").await.unwrap().unwrap();
+    assert_eq!(
+        stored,
+        ImageRecord {
+            first_scan_time: "2026-01-01T00:00:00Z".into(),
+            ..again
+        }
+    );
+    s.touch_images(
+        &["reg/a:1".to_string(), "reg/missing:1".to_string()],
+        "2027-02-01T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.image_db_versions().await.unwrap(),
+        [
+            ("library/ubuntu:18.04".to_string(), "2".to_string()),
+            ("reg/a:1".to_string(), "1".to_string()),
+            ("reg/b:1".to_string(), "1".to_string()),
+        ]
     );
     assert_eq!(
         s.purge_images_unseen_since("2026-06-01T00:00:00Z")
             .await
             .unwrap(),
-        3
+        1
     );
-}
-
-#[tokio::test]
-async fn scan_errors_keep_the_latest() {
-    let (s, _d) = store().await;
-    for i in 0..15 {
-        s.push_scan_error("t", &format!("e{i}"), 10).await.unwrap();
-    }
-    let e = s.scan_errors(10).await.unwrap();
-    assert_eq!(e.len(), 10);
-    assert_eq!(e[0], "e14");
+    assert_eq!(s.image("reg/b:1").await.unwrap(), None);
+    assert!(s.image("reg/a:1").await.unwrap().is_some());
+    assert_eq!(s.images(&ImageQuery::default()).await.unwrap().1, 2);
 }
 
 /// Pages are chosen over the light columns and then read whole: walking every page in any sort
 /// order, either way round, gives each image exactly once and in the order of the unpaged query,
 /// with ties broken by key.
-#[tokio::test]
-async fn pages_of_every_sort_order_tile_the_whole_list() {
-    let (s, _d) = store().await;
+pub async fn pages_of_every_sort_order_tile_the_whole_list(factory: impl Factory) {
+    let s = factory().await;
     for i in 0..23 {
         let registry = ["reg:5000", "", "other"][i % 3];
         let repo = format!("team{}/app", i % 4);
