@@ -1,43 +1,9 @@
-//! Time as the Console sees it, injectable so tests can expire tokens without sleeping.
+//! Time as the Console writes it. The clock itself lives in `crowsnest_model::clock`, shared
+//! with the scan engine, so one manual clock drives both in tests.
 
-use jiff::{SignedDuration, Timestamp};
-use std::sync::Mutex;
-
-pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
-    fn now(&self) -> Timestamp;
-}
-
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
-
-/// A clock that moves only when told to.
-#[derive(Debug)]
-pub struct ManualClock(Mutex<Timestamp>);
-
-impl ManualClock {
-    pub fn new(start: Timestamp) -> ManualClock {
-        ManualClock(Mutex::new(start))
-    }
-
-    pub fn advance(&self, by: SignedDuration) {
-        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *t = t.checked_add(by).unwrap_or(*t);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+pub use crowsnest_model::clock::{Clock, ManualClock, SystemClock};
 
 /// RFC 3339 with fractions, as Prisma writes times.
-pub(crate) fn rfc3339(t: Timestamp) -> String {
+pub(crate) fn rfc3339(t: jiff::Timestamp) -> String {
     t.to_string()
 }

@@ -5,6 +5,7 @@
 //! them in Prisma's wire shapes. Registry specifications and credentials ([`spec`], [`credential`])
 //! are the Console API's settings objects, validated here so an invalid one cannot exist as a value.
 
+pub mod clock;
 pub mod credential;
 pub mod finding;
 pub mod inventory;

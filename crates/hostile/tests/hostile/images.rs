@@ -8,17 +8,15 @@
 //! must be byte-for-byte what they were, and the store and database must still open.
 
 use super::support::{
-    app_layer, base_layer, build_real_db, corpus, engine, open_store, strings, until,
+    app_layer, base_layer, build_real_db, corpus, engine, open_store, steps_until_idle, strings,
 };
 use crowsnest_hostile::{Case, Corpus, Kind, Outcome, recipe};
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_registry::{Credentials, DiscoveryOptions};
-use crowsnest_store::{ImageQuery, Store};
+use crowsnest_store::ImageQuery;
 use crowsnest_testkit::{Fault, FaultProxy, ImageBuilder, IndexBuilder, Pusher, RegistryBuilder};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
@@ -239,16 +237,8 @@ async fn every_image_case_in_one_scan_beside_good_images() {
         .await
         .unwrap();
     let eng = engine(store.clone(), &db_path);
-    let stop = CancellationToken::new();
-    let running = tokio::spawn(eng.clone().run(stop.clone()));
     eng.request_scan(None).await.unwrap();
-    let first = |s: Arc<dyn Store>| async move {
-        s.latest_scan("regular")
-            .await
-            .unwrap()
-            .is_some_and(|x| x.state != "running")
-    };
-    until("the good images' scan", 120, || first(store.clone())).await;
+    steps_until_idle(&eng).await;
     let (before, n) = store.images(&ImageQuery::default()).await.unwrap();
     assert_eq!(n, 2);
     let good1 = store
@@ -277,14 +267,7 @@ async fn every_image_case_in_one_scan_beside_good_images() {
         .await
         .unwrap();
     eng.request_scan(None).await.unwrap();
-    until("the scan of every case", 300, || async {
-        store
-            .latest_scan("regular")
-            .await
-            .unwrap()
-            .is_some_and(|x| x.id == 2 && x.state != "running")
-    })
-    .await;
+    steps_until_idle(&eng).await;
     let scan = store.latest_scan("regular").await.unwrap().unwrap();
     assert_eq!(scan.state, "completed", "{scan:?}");
     let jobs = store.jobs(scan.id).await.unwrap();
@@ -387,8 +370,6 @@ async fn every_image_case_in_one_scan_beside_good_images() {
             problems.push(format!("{} changed during the hostile scan", old.key));
         }
     }
-    stop.cancel();
-    running.await.unwrap();
     assert!(
         problems.is_empty(),
         "{} of {} image cases failed:\n{}",

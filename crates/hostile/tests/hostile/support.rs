@@ -2,7 +2,7 @@
 //! image's layers, an engine over a SQLite store, and a Console on loopback.
 
 use crowsnest_hostile::Corpus;
-use crowsnest_scanner::{Engine, EngineConfig};
+use crowsnest_scanner::{Engine, EngineConfig, Step};
 use crowsnest_store::{MasterKey, SecretBox, SqliteStore, Store};
 use crowsnest_testkit::tar_layer;
 use std::path::{Path, PathBuf};
@@ -103,6 +103,17 @@ pub(crate) fn engine(store: Arc<dyn Store>, db_path: &Path) -> Engine {
     config.discovery.client.request_timeout = Duration::from_secs(60);
     config.limits.max_layer_bytes = 256 << 20;
     Engine::new(store, config)
+}
+
+/// Drives the engine one [`Engine::step`] at a time until it has nothing left to do: every
+/// scan requested so far has ended. Bounded, so an engine that loops fails the test.
+pub(crate) async fn steps_until_idle(engine: &Engine) {
+    for _ in 0..10_000 {
+        if engine.step().await.unwrap() == Step::Idle {
+            return;
+        }
+    }
+    panic!("the engine never became idle");
 }
 
 /// Waits for `cond` (a condition, not a timing assumption), failing after `secs`.

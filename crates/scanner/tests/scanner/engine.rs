@@ -4,7 +4,7 @@
 
 use crowsnest_model::scan_result::{ImageScanResult, ImageTag, RegistryScanRequest};
 use crowsnest_model::spec::RegistrySpecification;
-use crowsnest_scanner::{Engine, EngineConfig};
+use crowsnest_scanner::{Engine, EngineConfig, Step};
 use crowsnest_store::{ImageQuery, MasterKey, SecretBox, SqliteStore, Store};
 use crowsnest_testkit::{
     Fault, FaultProxy, ImageBuilder, RegistryBuilder, TestRegistry, tar_layer,
@@ -179,7 +179,23 @@ impl Fixture {
     }
 }
 
-/// Polls `cond` until it holds (a condition wait, not a timing assumption), failing after 90 s.
+/// Drives the engine with [`Engine::step`] until it has nothing to do, returning every step.
+/// Bounded, so a loop in the engine fails the test instead of hanging it.
+async fn steps_until_idle(engine: &Engine) -> Vec<Step> {
+    let mut steps = Vec::new();
+    loop {
+        let step = engine.step().await.unwrap();
+        if step == Step::Idle {
+            return steps;
+        }
+        steps.push(step);
+        assert!(steps.len() < 200, "the engine never became idle: {steps:?}");
+    }
+}
+
+/// Polls `cond` until it holds, failing after 90 s. Only for the one test of the concurrent
+/// runner, and only for an outside event (a request reaching the registry), never for the
+/// engine's own progress: engine progress is driven with [`steps_until_idle`].
 async fn until<F, Fut>(what: &str, mut cond: F)
 where
     F: FnMut() -> Fut,
@@ -203,10 +219,6 @@ async fn result(store: &Arc<dyn Store>, key: &str) -> Option<ImageScanResult> {
         .map(|r| serde_json::from_str(&r.result).unwrap())
 }
 
-async fn scan_finished(engine: &Engine) -> bool {
-    engine.status().await.map(|s| s.completed).unwrap_or(false)
-}
-
 #[tokio::test]
 async fn regular_scan_then_nothing_pulled_again_then_rematch_without_pulls() {
     let Some(fx) = Fixture::new().await else {
@@ -218,11 +230,16 @@ async fn regular_scan_then_nothing_pulled_again_then_rematch_without_pulls() {
         .await
         .unwrap();
     let engine = fx.engine(store.clone());
-    let stop = CancellationToken::new();
-    let running = tokio::spawn(engine.clone().run(stop.clone()));
 
     engine.request_scan(None).await.unwrap();
-    until("the first scan", || scan_finished(&engine)).await;
+    let steps = steps_until_idle(&engine).await;
+    let scanned = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Scanned { .. }))
+        .count();
+    assert_eq!(scanned, 3, "{steps:?}");
+    assert_eq!(steps.last(), Some(&Step::ScanFinished { scan: 1 }));
+    assert!(engine.status().await.unwrap().completed);
     let reg = fx.registry_name();
     let (all, total) = store.images(&ImageQuery::default()).await.unwrap();
     assert_eq!(
@@ -275,10 +292,9 @@ async fn regular_scan_then_nothing_pulled_again_then_rematch_without_pulls() {
 
     // Nothing changed in the registry: the second scan pulls no blob at all.
     engine.request_scan(None).await.unwrap();
-    until("the second scan", || async {
-        scan_finished(&engine).await && store.latest_scan("regular").await.unwrap().unwrap().id == 2
-    })
-    .await;
+    steps_until_idle(&engine).await;
+    let second = store.latest_scan("regular").await.unwrap().unwrap();
+    assert_eq!((second.id, second.state.as_str()), (2, "completed"));
     assert_eq!(
         fx.layer_pulls(),
         blobs_after_first,
@@ -295,12 +311,8 @@ async fn regular_scan_then_nothing_pulled_again_then_rematch_without_pulls() {
     engine.reload_db().unwrap();
     assert_ne!(engine.db_version(), before);
     let key2 = format!("{reg}/apps/py:2");
-    until("re-match of apps/py:2", || async {
-        result(&store, &key2)
-            .await
-            .is_some_and(|r| r.vulnerabilities_count == 1)
-    })
-    .await;
+    assert_eq!(engine.step().await.unwrap(), Step::Rematched(3));
+    assert_eq!(engine.step().await.unwrap(), Step::Idle);
     let rematched = result(&store, &key2).await.unwrap();
     assert_eq!(
         rematched.vulnerabilities.unwrap()[0].cve,
@@ -319,160 +331,177 @@ async fn regular_scan_then_nothing_pulled_again_then_rematch_without_pulls() {
         blobs_after_first,
         "re-matching pulls nothing"
     );
-    stop.cancel();
-    running.await.unwrap();
 }
 
 #[tokio::test]
-async fn one_regular_scan_at_a_time_on_demand_beside_it_and_stop_is_prompt() {
+async fn one_regular_scan_at_a_time_on_demand_beside_it_and_stop() {
     let Some(fx) = Fixture::new().await else {
         return;
     };
-    // apps/base never delivers its own layer: the regular scan hangs on it until stopped.
-    fx.proxy.inject(
-        &format!("/v2/apps/base/blobs/{}", fx.base_only_layer),
-        Fault::Hang,
-    );
     let store = fx.store().await;
     store
         .replace_specifications(&[fx.spec("apps/*")])
         .await
         .unwrap();
     let engine = fx.engine(store.clone());
-    let stop = CancellationToken::new();
-    let running = tokio::spawn(engine.clone().run(stop.clone()));
     engine.request_scan(None).await.unwrap();
-    let reg = fx.registry_name();
-    until("the other images of the regular scan", || async {
-        store.images(&ImageQuery::default()).await.unwrap().1 == 2
-    })
-    .await;
+    assert_eq!(
+        engine.step().await.unwrap(),
+        Step::Discovered {
+            scan: 1,
+            spec: "spec-1".into()
+        }
+    );
     assert!(engine.status().await.unwrap().scanning);
-
     let refused = engine.request_scan(None).await.unwrap_err().to_string();
     assert!(refused.contains("already running"), "{refused}");
 
-    // On demand, beside the running regular scan.
-    let tag = ImageTag {
+    // On demand, beside the running regular scan; only inside a specification's scope.
+    let reg = fx.registry_name();
+    let image = |repo: &str| ImageTag {
         registry: reg.clone(),
-        repo: "apps/py".into(),
+        repo: repo.into(),
         tag: "1".into(),
         ..Default::default()
     };
-    let outside = ImageTag {
-        registry: reg.clone(),
-        repo: "elsewhere/x".into(),
-        tag: "1".into(),
+    let on_demand = |tag: ImageTag| RegistryScanRequest {
+        on_demand_scan: true,
+        tag: Some(tag),
         ..Default::default()
     };
     let err = engine
-        .request_scan(Some(RegistryScanRequest {
-            on_demand_scan: true,
-            tag: Some(outside),
-            ..Default::default()
-        }))
+        .request_scan(Some(on_demand(image("elsewhere/x"))))
         .await;
     assert!(err.unwrap_err().to_string().contains("not in the scope"));
-    engine
-        .request_scan(Some(RegistryScanRequest {
-            on_demand_scan: true,
-            tag: Some(tag),
-            ..Default::default()
-        }))
+    let scan = engine
+        .request_scan(Some(on_demand(image("apps/py"))))
         .await
         .unwrap();
-    until("the on-demand scan", || async {
-        engine
-            .progress(true, "apps/py", "1", "")
-            .await
-            .unwrap()
-            .first()
-            .is_some_and(|p| !p.is_scan_ongoing)
-    })
-    .await;
-    assert_eq!(
-        engine.progress(true, "apps/py", "1", "").await.unwrap(),
-        vec![],
-        "a finished on-demand scan is reported once"
-    );
-    assert!(
-        engine.status().await.unwrap().scanning,
-        "the regular scan is still running"
-    );
+    assert_eq!(scan.id, 2);
 
-    // Stop: the regular scan is marked stopped at once and its hanging job cancelled.
+    // Stop: the regular scan is marked stopped at once and its open jobs cancelled.
     assert!(engine.stop_regular().await.unwrap());
     let progress = engine.progress(false, "", "", "").await.unwrap();
     assert!(progress.iter().all(|p| !p.is_scan_ongoing), "{progress:?}");
     let status = engine.status().await.unwrap();
     assert!(status.completed && !status.scanning);
-    let scan = store.latest_scan("regular").await.unwrap().unwrap();
-    assert_eq!(scan.state, "stopped");
-    let counts = store.job_counts(scan.id, None).await.unwrap();
+    let regular = store.latest_scan("regular").await.unwrap().unwrap();
+    assert_eq!(regular.state, "stopped");
+    let counts = store.job_counts(regular.id, None).await.unwrap();
     assert_eq!((counts.pending, counts.running), (0, 0), "{counts:?}");
-    until("the runner to let go of the stopped scan", || async {
-        engine.request_scan(None).await.is_ok()
+
+    // The on-demand scan goes on alone and is reported once when finished.
+    let steps = steps_until_idle(&engine).await;
+    assert!(
+        steps
+            .iter()
+            .all(|s| !matches!(s, Step::Scanned { scan: 1, .. })),
+        "{steps:?}"
+    );
+    assert_eq!(steps.last(), Some(&Step::ScanFinished { scan: 2 }));
+    let reported = engine.progress(true, "apps/py", "1", "").await.unwrap();
+    assert_eq!(reported.len(), 1);
+    assert!(!reported[0].is_scan_ongoing);
+    assert_eq!(
+        (reported[0].image_scan.total, reported[0].image_scan.scanned),
+        (1, 1)
+    );
+    assert_eq!(
+        engine.progress(true, "apps/py", "1", "").await.unwrap(),
+        vec![],
+        "a finished on-demand scan is reported once"
+    );
+    assert!(result(&store, &format!("{reg}/apps/py:1")).await.is_some());
+    engine.request_scan(None).await.unwrap();
+}
+
+/// The concurrent runner ([`Engine::run`]): stopping a scan ends an image whose registry never
+/// delivers a layer, at once and without a half-written job.
+#[tokio::test]
+async fn stop_cancels_a_hanging_image_in_the_running_service() {
+    let Some(fx) = Fixture::new().await else {
+        return;
+    };
+    let hanging = format!("/v2/apps/base/blobs/{}", fx.base_only_layer);
+    fx.proxy.inject(&hanging, Fault::Hang);
+    let store = fx.store().await;
+    store
+        .replace_specifications(&[fx.spec("apps/base")])
+        .await
+        .unwrap();
+    let engine = fx.engine(store.clone());
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(engine.clone().run(stop.clone()));
+    engine.request_scan(None).await.unwrap();
+    until("the registry to be asked for the hanging layer", || async {
+        fx.proxy.hits(&hanging) > 0
     })
     .await;
+    assert!(engine.stop_regular().await.unwrap());
+    let regular = store.latest_scan("regular").await.unwrap().unwrap();
+    assert_eq!(regular.state, "stopped");
+    let counts = store.job_counts(regular.id, None).await.unwrap();
+    assert_eq!(
+        (counts.pending, counts.running, counts.cancelled),
+        (0, 0, 1),
+        "{counts:?}"
+    );
+    assert!(engine.request_scan(None).await.is_ok());
     stop.cancel();
     running.await.unwrap();
 }
 
-#[test]
-fn a_killed_scanner_leaves_a_scan_the_next_one_finishes() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(fx) = rt.block_on(Fixture::new()) else {
+#[tokio::test]
+async fn a_killed_scanner_leaves_a_scan_the_next_one_finishes() {
+    let Some(fx) = Fixture::new().await else {
         return;
     };
-    fx.proxy.inject(
-        &format!("/v2/apps/base/blobs/{}", fx.base_only_layer),
-        Fault::Hang,
-    );
-    // First scanner, in its own runtime: dropping that runtime ends every task at once, the way
-    // SIGKILL ends a process (no job is released, no state is written).
-    let first = tokio::runtime::Runtime::new().unwrap();
-    first.block_on(async {
-        let store = fx.store().await;
-        store
-            .replace_specifications(&[fx.spec("apps/*")])
+    let store = fx.store().await;
+    store
+        .replace_specifications(&[fx.spec("apps/*")])
+        .await
+        .unwrap();
+    {
+        let first = fx.engine(store.clone());
+        first.request_scan(None).await.unwrap();
+        assert!(matches!(
+            first.step().await.unwrap(),
+            Step::Discovered { .. }
+        ));
+        assert!(matches!(first.step().await.unwrap(), Step::Scanned { .. }));
+        // Killed while working on the next image: its job stays claimed, nothing is written.
+        // A lease far ahead (2096): only the single-node recovery may take it back.
+        let claimed = store
+            .claim_jobs(1, "spec-1", "crowsnest", 4_000_000_000, 1)
             .await
             .unwrap();
-        let engine = fx.engine(store.clone());
-        tokio::spawn(engine.clone().run(CancellationToken::new()));
-        engine.request_scan(None).await.unwrap();
-        until("two of three images", || async {
-            store.images(&ImageQuery::default()).await.unwrap().1 == 2
-        })
-        .await;
-    });
-    first.shutdown_background();
+        assert_eq!(claimed.len(), 1);
+    }
+    let scan = store.latest_scan("regular").await.unwrap().unwrap();
+    assert_eq!(
+        scan.state, "running",
+        "the killed scanner could not finish it"
+    );
 
-    rt.block_on(async {
-        fx.proxy.clear();
-        let store = fx.store().await;
-        let scan = store.latest_scan("regular").await.unwrap().unwrap();
-        assert_eq!(
-            scan.state, "running",
-            "the killed scanner could not finish it"
-        );
-        let engine = fx.engine(store.clone());
-        let stop = CancellationToken::new();
-        let running = tokio::spawn(engine.clone().run(stop.clone()));
-        until("the resumed scan", || scan_finished(&engine)).await;
-        let (images, total) = store.images(&ImageQuery::default()).await.unwrap();
-        assert_eq!(
-            total,
-            3,
-            "every image once: {:?}",
-            images.iter().map(|i| &i.key).collect::<Vec<_>>()
-        );
-        let counts = store.job_counts(scan.id, None).await.unwrap();
-        assert_eq!(
-            (counts.total, counts.done),
-            (3, 3),
-            "no job lost or duplicated: {counts:?}"
-        );
-        stop.cancel();
-        running.await.unwrap();
-    });
+    let second = fx.engine(store.clone());
+    assert_eq!(
+        second.recover().await.unwrap(),
+        1,
+        "the orphaned job is taken back"
+    );
+    let steps = steps_until_idle(&second).await;
+    assert_eq!(steps.last(), Some(&Step::ScanFinished { scan: 1 }));
+    let (images, total) = store.images(&ImageQuery::default()).await.unwrap();
+    assert_eq!(
+        total,
+        3,
+        "every image once: {:?}",
+        images.iter().map(|i| &i.key).collect::<Vec<_>>()
+    );
+    let counts = store.job_counts(scan.id, None).await.unwrap();
+    assert_eq!(
+        (counts.total, counts.done),
+        (3, 3),
+        "no job lost or duplicated: {counts:?}"
+    );
 }

@@ -1,0 +1,175 @@
+//! One image job: take the cheapest path to a current result (untouched, re-matched from the
+//! stored inventory, or pulled with only the unseen layers analysed), and decide what the job's
+//! end state is. A registry that is restarting or rate limiting gets the image back in the queue
+//! after a doubling wait, a bounded number of times; every other failure fails the image alone.
+
+use super::Engine;
+use super::spec_run::SpecConnection;
+use crate::error::ScanError;
+use crate::image::analyze_registry_image;
+use crate::registry_name;
+use crate::report::{StoredImage, image_key};
+use crowsnest_model::spec::RegistrySpecification;
+use crowsnest_store::{JobRecord, ScanRecord, StoreError};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+impl Engine {
+    pub(super) async fn scan_job(
+        &self,
+        scan: &ScanRecord,
+        spec: &RegistrySpecification,
+        conn: &SpecConnection,
+        job: JobRecord,
+        token: &CancellationToken,
+    ) {
+        let store = &self.inner.store;
+        let outcome = self.scan_image(scan, spec, conn, &job, token).await;
+        // A registry that is restarting or rate limiting: wait, then put the image back in the
+        // queue, a bounded number of times. The worker itself waits, so an unreachable registry
+        // is not hammered with the next images meanwhile; a stop ends the wait at once.
+        let retry = matches!(&outcome, Err(e) if e.is_transient())
+            && job.attempts < i64::from(self.inner.config.image_attempts);
+        let mut outcome = outcome;
+        if retry && let Err(e) = &outcome {
+            let wait = retry_wait(self.inner.config.image_retry_backoff, job.attempts);
+            tracing::warn!(
+                error = %e,
+                attempt = job.attempts,
+                wait_secs = wait.as_secs_f64(),
+                "registry unreachable or busy; retrying the image after a wait"
+            );
+            tokio::select! {
+                _ = token.cancelled() => {
+                    let image = image_key(&job.registry, &job.repo, &job.tag);
+                    outcome = Err(ScanError::Cancelled { image });
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        let (state, error) = match &outcome {
+            Ok(()) => ("done", String::new()),
+            Err(e) if retry && e.is_transient() => {
+                if self.spec_stopped(scan.id, &spec.id) {
+                    ("cancelled", String::new())
+                } else {
+                    ("pending", e.to_string())
+                }
+            }
+            // Stopped by a user: cancelled. Interrupted by a shutdown while the scan still runs:
+            // back to pending, so the next start picks it up again.
+            Err(ScanError::Cancelled { .. }) => {
+                let still_running =
+                    matches!(store.scan(scan.id).await, Ok(Some(s)) if s.state == "running");
+                if still_running && !self.spec_stopped(scan.id, &spec.id) {
+                    ("pending", String::new())
+                } else {
+                    ("cancelled", String::new())
+                }
+            }
+            Err(e) => ("failed", e.to_string()),
+        };
+        if state == "failed" {
+            tracing::warn!(error = %error, "image scan failed");
+            self.record_error(&error).await;
+        }
+        if let Err(e) = store.finish_job(job.id, state, &error).await {
+            tracing::error!(job = job.id, error = %e, "cannot record the job's end");
+        }
+    }
+
+    async fn scan_image(
+        &self,
+        scan: &ScanRecord,
+        spec: &RegistrySpecification,
+        conn: &SpecConnection,
+        job: &JobRecord,
+        token: &CancellationToken,
+    ) -> Result<(), ScanError> {
+        let store = &self.inner.store;
+        let key = image_key(&registry_name(&spec.registry), &job.repo, &job.tag);
+        let previous = store.image(&key).await?;
+        let db = self.db();
+        let db_version = self.db_version();
+        if let Some(prev) = &previous
+            && !job.digest.is_empty()
+            && prev.manifest_digest == job.digest
+        {
+            if prev.db_version == db_version {
+                store
+                    .touch_images(std::slice::from_ref(&key), &self.now().to_string())
+                    .await?;
+                return Ok(());
+            }
+            let stored: StoredImage =
+                serde_json::from_str(&prev.inventory).map_err(StoreError::from)?;
+            return self
+                .store_result(
+                    scan,
+                    spec,
+                    job,
+                    stored,
+                    previous.as_ref(),
+                    db.as_deref(),
+                    0,
+                    0,
+                )
+                .await;
+        }
+        let started = std::time::Instant::now();
+        let reference = if job.digest.is_empty() {
+            job.tag.as_str()
+        } else {
+            job.digest.as_str()
+        };
+        // Every network wait of the pull ends when the scan is stopped, not only the analysis.
+        let analyzed = tokio::select! {
+            r = analyze_registry_image(
+                &conn.client,
+                &job.repo,
+                reference,
+                conn.platform,
+                &self.inner.analyzer,
+                &self.inner.cache,
+                token,
+            ) => r?,
+            _ = token.cancelled() => return Err(ScanError::Cancelled { image: key }),
+        };
+        if token.is_cancelled() {
+            return Err(ScanError::Cancelled { image: key });
+        }
+        let pull_ms = analyzed.pull.as_millis() as i64;
+        let stored = StoredImage {
+            manifest_digest: analyzed.manifest_digest,
+            image_id: analyzed.image_id,
+            layers: analyzed.layers,
+            diff_ids: analyzed.diff_ids,
+            created: analyzed.created.map(|c| c.to_string()),
+            os: analyzed.os,
+            architecture: analyzed.architecture,
+            inventory: analyzed.inventory,
+        };
+        self.store_result(
+            scan,
+            spec,
+            job,
+            stored,
+            previous.as_ref(),
+            db.as_deref(),
+            started.elapsed().as_millis() as i64,
+            pull_ms,
+        )
+        .await
+    }
+}
+
+/// The wait after an image's `attempt`-th try failed transiently: the backoff doubled for each
+/// earlier try, capped at a minute.
+fn retry_wait(backoff: Duration, attempt: i64) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    backoff
+        .saturating_mul(1u32 << doublings)
+        .min(Duration::from_secs(60))
+}
