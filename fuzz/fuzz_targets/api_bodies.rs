@@ -14,7 +14,7 @@ use crowsnest_model::pattern::Selection;
 use crowsnest_model::scan_result::RegistryScanRequest;
 use crowsnest_model::spec::{MAX_SPECIFICATIONS, RegistrySettings, RegistrySpecification};
 use crowsnest_policy::{
-    COMPLIANCE_POLICY_TYPE, Collection, ImageIdentity, Policy, VULNERABILITY_POLICY_TYPE,
+    COMPLIANCE_POLICY_TYPE, Collection, ImageScope, Policy, VULNERABILITY_POLICY_TYPE,
     collection_matches,
 };
 use libfuzzer_sys::fuzz_target;
@@ -59,7 +59,7 @@ fn collection(mut c: Collection) {
         return;
     }
     round_trips(&c);
-    let image = ImageIdentity::new("registry.example:5000", "apps/api", "1.4.2")
+    let image = ImageScope::new("registry.example:5000", "apps/api", "1.4.2")
         .with_label("team", "shop")
         .with_host("host-1");
     let _ = collection_matches(&c, &image);

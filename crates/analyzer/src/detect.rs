@@ -20,7 +20,8 @@ pub(crate) mod rust;
 use crate::error::ParseError;
 use crate::facts::{FileFacts, ReleaseKind};
 use crate::limits::Limits;
-use crowsnest_model::{Package, PackageKind};
+pub(crate) use crate::package::package;
+use crowsnest_model::Package;
 
 /// Why a path is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,23 +204,6 @@ pub(crate) fn detect(
                 packages(found)
             }
         }
-    }
-}
-
-/// A package with only the fields every detector knows; the rest are filled by the caller.
-pub(crate) fn package(kind: PackageKind, name: &str, version: &str, path: &str) -> Package {
-    Package {
-        kind,
-        name: name.to_string(),
-        version: version.to_string(),
-        source_name: None,
-        source_version: None,
-        arch: None,
-        module: None,
-        path: format!("/{path}"),
-        purl: None,
-        license: None,
-        layer_digest: None,
     }
 }
 

@@ -24,6 +24,7 @@ mod flags;
 mod layer;
 mod limits;
 mod merge;
+mod package;
 mod purl;
 mod rpm;
 pub mod sbom;

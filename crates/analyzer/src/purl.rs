@@ -119,7 +119,7 @@ pub(crate) fn purl(p: &Package, os: Option<&OsInfo>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::package;
+    use crate::package::package;
 
     #[test]
     fn purls_per_type() {

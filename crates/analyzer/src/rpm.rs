@@ -15,7 +15,7 @@ pub use header::{RpmHeader, parse_header};
 pub use ndb::parse_ndb;
 pub use sqlite::parse_sqlite;
 
-use crate::detect::package;
+use crate::package::package;
 use crowsnest_model::{Package, PackageKind};
 
 /// Turns parsed headers into packages. `gpg-pubkey` entries are imported signing keys that rpm

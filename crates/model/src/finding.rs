@@ -1,4 +1,9 @@
 //! A vulnerability finding: one advisory affecting one installed package, with the evidence.
+//!
+//! This module also holds Crowsnest's one severity rule, [`Severity::rate`]: the vendor's word
+//! when it names a level, else the CVSS score's band. The matcher rates findings with it, and
+//! whatever counts severities of Prisma-shaped results (the scanner's distributions) calls it
+//! too, so a finding never gets two different severities.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +30,16 @@ impl Severity {
             "critical" => Some(Severity::Critical),
             _ => None,
         }
+    }
+
+    /// The severity rule: the vendor's word when it maps onto the scale ([`Severity::from_vendor`]),
+    /// else the band of the CVSS score ([`Severity::from_cvss`]), else unknown. A vendor word
+    /// that names no level (`unknown`, `not set`) defers to the score rather than hiding it.
+    pub fn rate(vendor: Option<&str>, cvss: Option<f64>) -> Severity {
+        vendor
+            .and_then(Severity::from_vendor)
+            .or_else(|| cvss.map(Severity::from_cvss))
+            .unwrap_or(Severity::Unknown)
     }
 
     /// CVSS score bands used when no vendor word is known.
@@ -132,4 +147,38 @@ pub struct Finding {
     /// Path of the package (for language packages).
     #[serde(default)]
     pub package_path: String,
+}
+
+impl Finding {
+    /// The severity word results show (Prisma's `severity`): the vendor's own word when the feed
+    /// gave one, so users see the distribution's wording, else the normalised level.
+    pub fn severity_word(&self) -> &str {
+        self.vendor_severity
+            .as_deref()
+            .unwrap_or(self.severity.as_str())
+    }
+
+    /// The package results group the finding under: the source package the feed matched on
+    /// when there is one, else the installed package.
+    pub fn reported_package(&self) -> &str {
+        self.source_name.as_deref().unwrap_or(&self.package_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vendor_word_wins_over_the_score_and_an_unknown_word_defers_to_it() {
+        assert_eq!(
+            Severity::rate(Some("unimportant"), Some(9.8)),
+            Severity::Low
+        );
+        assert_eq!(Severity::rate(Some("Important"), None), Severity::High);
+        assert_eq!(Severity::rate(Some("not set"), Some(7.5)), Severity::High);
+        assert_eq!(Severity::rate(None, Some(4.0)), Severity::Medium);
+        assert_eq!(Severity::rate(None, Some(0.0)), Severity::Unknown);
+        assert_eq!(Severity::rate(None, None), Severity::Unknown);
+    }
 }

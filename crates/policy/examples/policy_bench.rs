@@ -1,13 +1,14 @@
 //! Throughput of policy evaluation and of the results CSV, each beside a baseline measured in
-//! the same run: evaluation against cloning the same vulnerabilities (the least any evaluation
-//! must do), the CSV against serialising the same results as the API's JSON.
+//! the same run: evaluation of typed findings against cloning the same findings (about what
+//! building results from them costs), the CSV against serialising the same results as the API's
+//! JSON.
 //!
 //! Run: `cargo run --release -p crowsnest-policy --example policy_bench [images] [vulns-per-image]`
 
-use crowsnest_model::ImageConfigFacts;
 use crowsnest_model::scan_result::{ImageScanResult, ImageTag, Vulnerability};
+use crowsnest_model::{Finding, FixStatus, ImageConfigFacts, PackageKind, Severity};
 use crowsnest_policy::{
-    Collection, ComplianceInput, CsvReport, Effect, ImageIdentity, Policy, PolicyRule, PolicySet,
+    Collection, ComplianceInput, CsvReport, Effect, ImageScope, Policy, PolicyRule, PolicySet,
     THRESHOLD_CRITICAL, THRESHOLD_HIGH, VULNERABILITY_POLICY_TYPE, evaluate_image,
 };
 use std::hint::black_box;
@@ -53,6 +54,57 @@ fn vulns(n: usize) -> Vec<Vulnerability> {
         .collect()
 }
 
+/// The same vulnerabilities as the matcher's typed findings, rated by the model's rule.
+fn findings(n: usize) -> Vec<Finding> {
+    let severities = [
+        "low",
+        "medium",
+        "high",
+        "critical",
+        "negligible",
+        "important",
+    ];
+    (0..n)
+        .map(|i| {
+            let word = severities[i % severities.len()];
+            let cvss = (i % 100) as f64 / 10.0;
+            let fixed = i % 3 != 0;
+            Finding {
+                id: format!("CVE-2023-{:05}", i),
+                aliases: Vec::new(),
+                package_name: format!("pkg{}", i % 200),
+                package_version: "1.0-1".into(),
+                package_kind: PackageKind::Dpkg,
+                source_name: None,
+                fix: if fixed {
+                    FixStatus::Fixed(format!("1.{i}"))
+                } else {
+                    FixStatus::Open
+                },
+                fixed_versions: Vec::new(),
+                vendor_severity: Some(word.into()),
+                severity: Severity::rate(Some(word), Some(cvss)),
+                cvss: Some(cvss),
+                cvss_vector: None,
+                cvss_source: None,
+                sources: vec!["debian".into()],
+                published: Some(1_600_000_000 + i as i64 * 3600),
+                fix_date: fixed.then_some(1_650_000_000),
+                description:
+                    "A buffer overflow in the parser allows remote attackers to execute code."
+                        .into(),
+                link: format!("https://security-tracker.debian.org/tracker/CVE-2023-{i:05}"),
+                kev: false,
+                epss: None,
+                risk_factors: vec!["Has fix".into(), "Attack vector: network".into()],
+                applicable_rules: Vec::new(),
+                layer_digest: None,
+                package_path: String::new(),
+            }
+        })
+        .collect()
+}
+
 /// A policy of 50 scoped rules (none matching until the last), with exceptions, then a default.
 fn busy_policy() -> (Policy, Vec<Collection>) {
     let mut rules = Vec::new();
@@ -84,13 +136,14 @@ fn main() {
     let images: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
     let per_image: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let vs = vulns(per_image);
+    let fs = findings(per_image);
     let now: jiff::Timestamp = "2026-11-01T10:00:00Z".parse().unwrap();
     let config = ImageConfigFacts {
         env: vec!["PATH=/usr/bin".into(), "DB_PASSWORD=x".into()],
         ..Default::default()
     };
     let input = ComplianceInput::new(&config);
-    let image = ImageIdentity::new("registry.example:5000", "apps/web", "1.0");
+    let image = ImageScope::new("registry.example:5000", "apps/web", "1.0");
     println!(
         "{images} images x {per_image} vulnerabilities = {} findings",
         images * per_image
@@ -98,7 +151,7 @@ fn main() {
 
     let t = Instant::now();
     for _ in 0..images {
-        black_box(vs.clone());
+        black_box(fs.clone());
     }
     let clone = t.elapsed();
     println!(
@@ -119,7 +172,7 @@ fn main() {
     ] {
         let t = Instant::now();
         for _ in 0..images {
-            black_box(evaluate_image(&set, &image, &vs, &input, now));
+            black_box(evaluate_image(&set, &image, &fs, &input, now));
         }
         let e = t.elapsed();
         println!(

@@ -2,120 +2,28 @@
 //!
 //! [`run_checks`] looks at what the analyzer found in an image (a [`ComplianceInput`]: config,
 //! packages, flagged files, creation time) and returns one [`CheckOutcome`] per check in
-//! [`CHECKS`]. [`evaluate_compliance`] then applies the compliance policy: the first rule whose
-//! collections select the image enables checks by id (`condition.vulnerabilities[{id, block}]`);
-//! failed enabled checks become `vuln.Vulnerability` compliance issues, and a failed check marked
-//! `block` blocks the image.
-//!
-//! Check ids: where Prisma has a check for the same thing its id is used (41 non-root user, 404
-//! HEALTHCHECK, 424 secrets in environment variables, 425 private keys). Checks Prisma has no
-//! image check for use Crowsnest's own range, [`CROWSNEST_CHECK_BASE`] + n (90001…), far from
-//! Prisma's ranges (CIS and labs checks below 1000, custom checks from 9000).
+//! [`CHECKS`](crate::checks::CHECKS). [`evaluate_compliance`] then applies the compliance policy:
+//! the first rule whose collections select the image enables checks by id
+//! (`condition.vulnerabilities[{id, block}]`); failed enabled checks become `vuln.Vulnerability`
+//! compliance issues, and a failed check marked `block` blocks the image. The checks' ids and words are the catalogue in [`crate::checks`].
 
 mod secrets;
 
+use crate::checks::{
+    CHECK_CLOUD_CREDENTIALS, CHECK_ENV_SECRETS, CHECK_HEALTHCHECK, CHECK_IMAGE_AGE, CHECK_NON_ROOT,
+    CHECK_PRIVATE_KEYS, CHECK_SETUID, CHECK_SSHD, CHECKS, Check, check,
+};
 use crate::collection::Collection;
 use crate::rule::Policy;
-use crate::scope::ImageIdentity;
-use crate::vulnerability::select_rule;
+use crate::scope::ImageScope;
+use crate::select::select_rule;
 use crowsnest_model::scan_result::Vulnerability;
 use crowsnest_model::{ImageConfigFacts, Package};
-
-/// First id of the checks that are Crowsnest's own.
-pub const CROWSNEST_CHECK_BASE: i64 = 90_000;
-
-pub const CHECK_NON_ROOT: i64 = 41;
-pub const CHECK_HEALTHCHECK: i64 = 404;
-pub const CHECK_ENV_SECRETS: i64 = 424;
-pub const CHECK_PRIVATE_KEYS: i64 = 425;
-pub const CHECK_CLOUD_CREDENTIALS: i64 = CROWSNEST_CHECK_BASE + 1;
-pub const CHECK_SETUID: i64 = CROWSNEST_CHECK_BASE + 2;
-pub const CHECK_SSHD: i64 = CROWSNEST_CHECK_BASE + 3;
-pub const CHECK_IMAGE_AGE: i64 = CROWSNEST_CHECK_BASE + 4;
 
 /// How old an image may be before [`CHECK_IMAGE_AGE`] fails, unless the caller says otherwise.
 pub const DEFAULT_MAX_IMAGE_AGE_DAYS: u32 = 365;
 /// Paths named in one cause before the rest are counted.
 const MAX_CAUSE_PATHS: usize = 20;
-
-/// One compliance check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Check {
-    pub id: i64,
-    /// Prisma's severity word.
-    pub severity: &'static str,
-    pub title: &'static str,
-    pub description: &'static str,
-}
-
-/// Every check Crowsnest runs on an image, in id order.
-pub const CHECKS: &[Check] = &[
-    Check {
-        id: CHECK_NON_ROOT,
-        severity: "high",
-        title: "(CIS_Docker_v1.5.0 - 4.1) Image should be created with a non-root user",
-        description: "The image runs its processes as root because its config names no user, or \
-                      names root or uid 0. Create an unprivileged user in the image and switch to \
-                      it with USER, so a compromised process holds no root rights in the container.",
-    },
-    Check {
-        id: CHECK_HEALTHCHECK,
-        severity: "medium",
-        title: "(CIS_Docker_v1.5.0 - 4.6) Add HEALTHCHECK instruction to the container image",
-        description: "The image config has no HEALTHCHECK, so the engine cannot tell a hung \
-                      container from a working one and will not replace it.",
-    },
-    Check {
-        id: CHECK_ENV_SECRETS,
-        severity: "high",
-        title: "Sensitive information provided in environment variables",
-        description: "Environment variables set in the image (ENV) look like passwords, tokens, \
-                      access keys or private keys. Anyone who can pull or inspect the image can \
-                      read them; pass secrets at run time from a secret store instead.",
-    },
-    Check {
-        id: CHECK_PRIVATE_KEYS,
-        severity: "high",
-        title: "Private keys stored in image",
-        description: "Files in the image contain private keys. Every copy of the image carries \
-                      them; remove them and mount keys at run time.",
-    },
-    Check {
-        id: CHECK_CLOUD_CREDENTIALS,
-        severity: "high",
-        title: "(Crowsnest) Cloud provider credentials stored in image",
-        description: "Files in the image hold cloud or registry credentials (AWS credentials, \
-                      service-account keys, docker or kube configs with secrets). Remove them and \
-                      use the platform's workload identity or mounted secrets.",
-    },
-    Check {
-        id: CHECK_SETUID,
-        severity: "medium",
-        title: "(CIS_Docker_v1.5.0 - 4.8) Image contains setuid or setgid files",
-        description: "Executables with the setuid or setgid bit let any user in the container \
-                      gain their owner's or group's rights. Remove the bits from files that do not \
-                      need them (find / -perm /6000 -type f -exec chmod a-s {} +).",
-    },
-    Check {
-        id: CHECK_SSHD,
-        severity: "high",
-        title: "(Crowsnest) SSH server installed in image",
-        description: "The image contains an SSH daemon. Containers are reached with the engine's \
-                      exec; an SSH server adds a listening service and keys to manage.",
-    },
-    Check {
-        id: CHECK_IMAGE_AGE,
-        severity: "low",
-        title: "(Crowsnest) Image is older than the allowed age",
-        description: "The image was built longer ago than the allowed number of days, so it likely \
-                      misses fixes published since. Rebuild it on a current base image.",
-    },
-];
-
-/// Looks a check up by id.
-pub fn check(id: i64) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.id == id)
-}
 
 /// What kind of file the analyzer flagged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -346,7 +254,7 @@ fn as_issue(o: &CheckOutcome, block: bool) -> Vulnerability {
 pub fn evaluate_compliance(
     policy: &Policy,
     catalogue: &[Collection],
-    image: &ImageIdentity,
+    image: &ImageScope,
     outcomes: &[CheckOutcome],
 ) -> ComplianceOutcome {
     let Some(rule) = select_rule(policy, catalogue, image) else {
@@ -394,15 +302,6 @@ pub fn evaluate_compliance(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_unique_and_sorted() {
-        let ids: Vec<i64> = CHECKS.iter().map(|c| c.id).collect();
-        let mut sorted = ids.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(ids, sorted);
-    }
 
     #[test]
     fn root_users() {

@@ -2,15 +2,19 @@
 //!
 //! The console stores policies and collections as store documents (kinds and ids below). The
 //! engine reads them, builds a [`PolicySet`] with [`PolicySet::from_documents`] (missing documents
-//! mean the built-in defaults), and calls [`evaluate_image`] once per scanned image.
+//! mean the built-in defaults), and calls [`evaluate_image`] once per scanned image with the
+//! image's typed findings; the rulings it returns say which findings the results show and with
+//! what `block`/`gracePeriodDays`.
 
 use crate::collection::Collection;
 use crate::compliance::{ComplianceInput, evaluate_compliance, run_checks};
 use crate::error::PolicyError;
 use crate::rule::{COMPLIANCE_POLICY_TYPE, Policy, VULNERABILITY_POLICY_TYPE};
-use crate::scope::{ImageIdentity, matching_collections};
-use crate::vulnerability::{TagAssignments, evaluate_vulnerabilities};
+use crate::scope::{ImageScope, matching_collections};
+use crate::vulnerability::{Ruling, TagAssignments, evaluate_vulnerabilities};
+use crowsnest_model::Finding;
 use crowsnest_model::scan_result::{PolicyVerdict, Vulnerability};
+use std::borrow::Borrow;
 
 /// Store document kind of the two policies.
 pub const POLICY_DOCUMENT_KIND: &str = "policy";
@@ -85,8 +89,9 @@ impl PolicySet {
 /// The verdict on one image.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageEvaluation {
-    /// Reported vulnerabilities with `block` and `gracePeriodDays` filled.
-    pub vulnerabilities: Vec<Vulnerability>,
+    /// One ruling per reported finding, in input order; `index` points into the findings given
+    /// to [`evaluate_image`].
+    pub vulnerabilities: Vec<Ruling>,
     /// Failed compliance checks the compliance rule reports.
     pub compliance_issues: Vec<Vulnerability>,
     /// Passed checks, when the compliance rule sets `allCompliance`.
@@ -96,11 +101,12 @@ pub struct ImageEvaluation {
     pub verdict: PolicyVerdict,
 }
 
-/// Applies both policies to one image.
-pub fn evaluate_image(
+/// Applies both policies to one image: the vulnerability policy to its findings (one per
+/// advisory and reported package), the compliance policy to what the checks find.
+pub fn evaluate_image<F: Borrow<Finding>>(
     set: &PolicySet,
-    image: &ImageIdentity,
-    vulnerabilities: &[Vulnerability],
+    image: &ImageScope,
+    findings: &[F],
     compliance: &ComplianceInput<'_>,
     now: jiff::Timestamp,
 ) -> ImageEvaluation {
@@ -108,7 +114,7 @@ pub fn evaluate_image(
         &set.vulnerability,
         &set.collections,
         image,
-        vulnerabilities,
+        findings,
         &set.tags,
         now,
     );

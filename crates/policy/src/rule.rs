@@ -419,7 +419,7 @@ impl Policy {
     /// The built-in compliance policy: one rule on `All` that enables every implemented check,
     /// alert only.
     pub fn default_compliance() -> Policy {
-        let rule = crate::compliance::CHECKS.iter().fold(
+        let rule = crate::checks::CHECKS.iter().fold(
             PolicyRule {
                 owner: "system".to_string(),
                 modified: "0001-01-01T00:00:00Z".to_string(),

@@ -1,6 +1,6 @@
 //! Which collections an image belongs to.
 //!
-//! An [`ImageIdentity`] (registry, repository, tag, labels, the scanning host) is matched field by
+//! An [`ImageScope`] (registry, repository, tag, labels, the scanning host) is matched field by
 //! field against a [`Collection`]: fields combine with AND, patterns within a field with OR, and a
 //! leading `-` marks an exclusion that is checked first (api-reference §2.3, §8). Image patterns are
 //! compared with the canonical full name `registry/repo:tag`, Docker Hub short names being spelled
@@ -16,7 +16,7 @@ const DOCKER_HUB: &str = "docker.io";
 
 /// What collections see of an image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImageIdentity {
+pub struct ImageScope {
     /// Registry host (`""`, `docker.io` or `index.docker.io` for Docker Hub).
     pub registry: String,
     pub repo: String,
@@ -29,17 +29,17 @@ pub struct ImageIdentity {
     pub account_ids: Vec<String>,
 }
 
-impl ImageIdentity {
-    pub fn new(registry: &str, repo: &str, tag: &str) -> ImageIdentity {
-        ImageIdentity {
+impl ImageScope {
+    pub fn new(registry: &str, repo: &str, tag: &str) -> ImageScope {
+        ImageScope {
             registry: registry.to_string(),
             repo: repo.to_string(),
             tag: tag.to_string(),
-            ..ImageIdentity::default()
+            ..ImageScope::default()
         }
     }
 
-    pub fn with_label(mut self, key: &str, value: &str) -> ImageIdentity {
+    pub fn with_label(mut self, key: &str, value: &str) -> ImageScope {
         self.labels.push(format!("{key}:{value}"));
         self
     }
@@ -50,7 +50,7 @@ impl ImageIdentity {
         labels: impl IntoIterator<Item = (&'a String, &'a String)>,
         os_distro: &str,
         os_version: &str,
-    ) -> ImageIdentity {
+    ) -> ImageScope {
         for (k, v) in labels {
             self.labels.push(format!("{k}:{v}"));
         }
@@ -63,7 +63,7 @@ impl ImageIdentity {
         self
     }
 
-    pub fn with_host(mut self, host: &str) -> ImageIdentity {
+    pub fn with_host(mut self, host: &str) -> ImageScope {
         self.hosts.push(host.to_string());
         self
     }
@@ -201,12 +201,12 @@ fn same(p: &str) -> String {
 
 /// The image's names as image patterns see them, computed once per evaluation.
 pub(crate) struct Subject<'a> {
-    image: &'a ImageIdentity,
+    image: &'a ImageScope,
     names: [String; 2],
 }
 
 impl<'a> Subject<'a> {
-    pub(crate) fn new(image: &'a ImageIdentity) -> Subject<'a> {
+    pub(crate) fn new(image: &'a ImageScope) -> Subject<'a> {
         Subject {
             image,
             names: [image.full_name(), image.name_without_tag()],
@@ -237,7 +237,7 @@ fn selects(collection: &Collection, subject: &Subject<'_>) -> bool {
 }
 
 /// Whether the collection selects the image.
-pub fn collection_matches(collection: &Collection, image: &ImageIdentity) -> bool {
+pub fn collection_matches(collection: &Collection, image: &ImageScope) -> bool {
     selects(collection, &Subject::new(image))
 }
 
@@ -263,7 +263,7 @@ pub(crate) fn any_matches(
 
 /// Names of the catalogue's collections (and `All`) that select the image, for the results'
 /// `collections` field.
-pub fn matching_collections(catalogue: &[Collection], image: &ImageIdentity) -> Vec<String> {
+pub fn matching_collections(catalogue: &[Collection], image: &ImageScope) -> Vec<String> {
     let subject = Subject::new(image);
     let mut names = vec![crate::collection::ALL_COLLECTION.to_string()];
     names.extend(
@@ -279,8 +279,8 @@ pub fn matching_collections(catalogue: &[Collection], image: &ImageIdentity) -> 
 mod tests {
     use super::*;
 
-    fn hub(repo: &str, tag: &str) -> ImageIdentity {
-        ImageIdentity::new("", repo, tag)
+    fn hub(repo: &str, tag: &str) -> ImageScope {
+        ImageScope::new("", repo, tag)
     }
 
     #[test]
@@ -290,11 +290,11 @@ mod tests {
             "docker.io/library/ubuntu:latest"
         );
         assert_eq!(
-            ImageIdentity::new("index.docker.io", "bitnami/redis", "7").full_name(),
+            ImageScope::new("index.docker.io", "bitnami/redis", "7").full_name(),
             "docker.io/bitnami/redis:7"
         );
         assert_eq!(
-            ImageIdentity::new("https://reg.example:5000/", "team/app", "1").full_name(),
+            ImageScope::new("https://reg.example:5000/", "team/app", "1").full_name(),
             "reg.example:5000/team/app:1"
         );
     }
@@ -329,7 +329,7 @@ mod tests {
         let c = Collection::named("p").with_images(&["reg.example:5000/team/*"]);
         assert!(collection_matches(
             &c,
-            &ImageIdentity::new("reg.example:5000", "team/api", "1")
+            &ImageScope::new("reg.example:5000", "team/api", "1")
         ));
         assert!(!collection_matches(&c, &hub("team/api", "1")));
     }

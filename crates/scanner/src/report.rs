@@ -4,16 +4,16 @@
 //!
 //! Findings for several binary packages of one source package (Debian's `openssl` and
 //! `libssl3`, say) are one vulnerability of the source, with the binaries in `binaryPkgs`, as
-//! Prisma reports them. Package types map onto Prisma's `pkgsType` and compliance ids: OS
-//! packages `package`/46, jar 47, gem 48, nodejs 49, python 410, go 416, nuget 415; Rust crates
-//! and PHP Composer packages have no Prisma type of their own and are reported as `binary`/411
-//! and `app`/411.
+//! Prisma reports them: [`group_findings`] forms those groups, the policy rules on the group's
+//! typed finding, and [`ruled_vulnerabilities`] builds the Prisma shape of what it reported.
+//! Package types map onto Prisma's `pkgsType` and ids through [`crowsnest_policy::package_type`].
 
 use crowsnest_model::scan_result::{
     Distribution, ImageHistory, ImageInstance, ImageScanResult, ImageTag, ImageView, PackageView,
     PackagesGroup, RiskFactors, Vulnerability,
 };
-use crowsnest_model::{Finding, Inventory, PackageKind, Severity};
+use crowsnest_model::{Finding, Inventory, Severity};
+use crowsnest_policy::Ruling;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -62,20 +62,7 @@ pub fn image_key(registry: &str, repo: &str, tag: &str) -> String {
     }
 }
 
-/// Prisma's `pkgsType` and package-type compliance id for a package kind.
-pub fn package_type(kind: PackageKind) -> (&'static str, i64) {
-    match kind {
-        PackageKind::Dpkg | PackageKind::Apk | PackageKind::Rpm => ("package", 46),
-        PackageKind::Java => ("jar", 47),
-        PackageKind::Gem => ("gem", 48),
-        PackageKind::Npm => ("nodejs", 49),
-        PackageKind::Python => ("python", 410),
-        PackageKind::Nuget => ("nuget", 415),
-        PackageKind::Go | PackageKind::GoStdlib => ("go", 416),
-        PackageKind::Cargo => ("binary", 411),
-        PackageKind::Composer => ("app", 411),
-    }
-}
+pub use crowsnest_policy::package_type;
 
 fn unix(ts: Option<&str>) -> i64 {
     ts.and_then(|t| t.parse::<jiff::Timestamp>().ok())
@@ -89,60 +76,29 @@ fn risk_set(names: &[String]) -> RiskFactors {
         .collect()
 }
 
-/// Groups findings into Prisma vulnerabilities (one per advisory and source package).
-pub fn vulnerabilities(
-    findings: &[Finding],
-    stored: &StoredImage,
-    discovered: &str,
-) -> Vec<Vulnerability> {
-    let layer_time: BTreeMap<&str, i64> = layer_times(stored);
-    let mut grouped: BTreeMap<(String, String, String, String), Vulnerability> = BTreeMap::new();
+/// Findings as results report them: one per advisory and reported package (the source package
+/// when the feed matched on one), with the binary packages of that source package.
+#[derive(Debug, Clone)]
+pub struct FindingGroup<'f> {
+    /// The group's first finding: its advisory, severity and fix speak for the group.
+    pub finding: &'f Finding,
+    pub binary_pkgs: Vec<String>,
+}
+
+/// Groups findings as Prisma reports them, in (id, package, version, type) order.
+pub fn group_findings(findings: &[Finding]) -> Vec<FindingGroup<'_>> {
+    let mut grouped: BTreeMap<(&str, &str, &str, &str), FindingGroup<'_>> = BTreeMap::new();
     for f in findings {
-        let name = f
-            .source_name
-            .clone()
-            .unwrap_or_else(|| f.package_name.clone());
-        let (pkgs_type, type_id) = package_type(f.package_kind);
+        let (pkgs_type, _) = package_type(f.package_kind);
         let key = (
-            f.id.clone(),
-            name.clone(),
-            f.package_version.clone(),
-            pkgs_type.to_string(),
+            f.id.as_str(),
+            f.reported_package(),
+            f.package_version.as_str(),
+            pkgs_type,
         );
-        let entry = grouped.entry(key).or_insert_with(|| Vulnerability {
-            id: type_id,
-            cve: f.id.clone(),
-            cvss: f.cvss.unwrap_or(0.0),
-            vec_str: f.cvss_vector.clone().unwrap_or_default(),
-            severity: f
-                .vendor_severity
-                .clone()
-                .unwrap_or_else(|| f.severity.as_str().to_string()),
-            status: f.fix.prisma_status(),
-            package_name: name.clone(),
-            package_version: f.package_version.clone(),
-            package_type: pkgs_type.to_string(),
-            published: f.published.unwrap_or(0),
-            fix_date: f.fix_date.unwrap_or(0),
-            discovered: discovered.to_string(),
-            layer_time: f
-                .layer_digest
-                .as_deref()
-                .and_then(|d| layer_time.get(d).copied())
-                .unwrap_or(0),
-            function_layer: f.layer_digest.clone().unwrap_or_default(),
-            link: f.link.clone(),
-            description: f.description.clone(),
-            kind: "image".into(),
-            applicable_rules: f.applicable_rules.clone(),
-            risk_factors: risk_set(&f.risk_factors),
-            exploit: if f.kev {
-                "cisa-kev".into()
-            } else {
-                String::new()
-            },
-            twistlock: false,
-            ..Default::default()
+        let entry = grouped.entry(key).or_insert_with(|| FindingGroup {
+            finding: f,
+            binary_pkgs: Vec::new(),
         });
         if f.source_name
             .as_deref()
@@ -153,6 +109,82 @@ pub fn vulnerabilities(
         }
     }
     grouped.into_values().collect()
+}
+
+/// The Prisma vulnerability of one group, before any policy ruling.
+fn to_vulnerability(
+    group: &FindingGroup<'_>,
+    layer_time: &BTreeMap<&str, i64>,
+    discovered: &str,
+) -> Vulnerability {
+    let f = group.finding;
+    let (pkgs_type, type_id) = package_type(f.package_kind);
+    Vulnerability {
+        id: type_id,
+        cve: f.id.clone(),
+        cvss: f.cvss.unwrap_or(0.0),
+        vec_str: f.cvss_vector.clone().unwrap_or_default(),
+        severity: f.severity_word().to_string(),
+        status: f.fix.prisma_status(),
+        package_name: f.reported_package().to_string(),
+        package_version: f.package_version.clone(),
+        package_type: pkgs_type.to_string(),
+        published: f.published.unwrap_or(0),
+        fix_date: f.fix_date.unwrap_or(0),
+        discovered: discovered.to_string(),
+        layer_time: f
+            .layer_digest
+            .as_deref()
+            .and_then(|d| layer_time.get(d).copied())
+            .unwrap_or(0),
+        function_layer: f.layer_digest.clone().unwrap_or_default(),
+        link: f.link.clone(),
+        description: f.description.clone(),
+        kind: "image".into(),
+        applicable_rules: f.applicable_rules.clone(),
+        risk_factors: risk_set(&f.risk_factors),
+        exploit: if f.kev {
+            "cisa-kev".into()
+        } else {
+            String::new()
+        },
+        twistlock: false,
+        binary_pkgs: group.binary_pkgs.clone(),
+        ..Default::default()
+    }
+}
+
+/// Groups findings into Prisma vulnerabilities (one per advisory and source package), all of
+/// them, with no policy applied (the one-shot CLI).
+pub fn vulnerabilities(
+    findings: &[Finding],
+    stored: &StoredImage,
+    discovered: &str,
+) -> Vec<Vulnerability> {
+    let layer_time = layer_times(stored);
+    group_findings(findings)
+        .iter()
+        .map(|g| to_vulnerability(g, &layer_time, discovered))
+        .collect()
+}
+
+/// The Prisma vulnerabilities the policy reported, in its order, with its rulings (`block`,
+/// `gracePeriodDays`) applied; `rulings` index into `groups`.
+pub fn ruled_vulnerabilities(
+    groups: &[FindingGroup<'_>],
+    rulings: &[Ruling],
+    stored: &StoredImage,
+    discovered: &str,
+) -> Vec<Vulnerability> {
+    let layer_time = layer_times(stored);
+    rulings
+        .iter()
+        .map(|r| {
+            let mut v = to_vulnerability(&groups[r.index], &layer_time, discovered);
+            r.apply_to(&mut v);
+            v
+        })
+        .collect()
 }
 
 /// The history `created` time of the entry that produced each layer (Unix seconds).
@@ -166,9 +198,10 @@ fn layer_times(stored: &StoredImage) -> BTreeMap<&str, i64> {
     out
 }
 
-/// The normalised severity a Prisma vulnerability counts under.
+/// The normalised severity a Prisma vulnerability (or compliance issue) counts under: the
+/// model's one rule applied to its severity word and CVSS score.
 pub fn normalised(v: &Vulnerability) -> Severity {
-    Severity::from_vendor(&v.severity).unwrap_or_else(|| Severity::from_cvss(v.cvss))
+    Severity::rate(Some(&v.severity), Some(v.cvss))
 }
 
 pub fn distribution(vulns: &[Vulnerability]) -> Distribution {

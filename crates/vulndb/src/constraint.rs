@@ -138,8 +138,8 @@ pub(crate) fn node_semver(input: &str) -> Result<VersionSet, ConstraintError> {
         let alt = alt.trim();
         let mut clause = Vec::new();
         if let Some((lo, hi)) = alt.split_once(" - ") {
-            let (lo_parts, lo_v) = partial(lo.trim()).ok_or_else(|| err(input, "bad version"))?;
-            let _ = lo_parts;
+            // The lower bound of a hyphen range is inclusive however partial it is.
+            let (_, lo_v) = partial(lo.trim()).ok_or_else(|| err(input, "bad version"))?;
             clause.push(Cmp {
                 op: Op::Ge,
                 version: lo_v,

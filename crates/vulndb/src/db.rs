@@ -217,13 +217,18 @@ impl Database {
             f.sync_all()?;
             std::fs::rename(&tmp, path)?;
             // The rename is durable only once the directory entry is.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
+            // Some filesystems cannot sync a directory; the database is written all the same,
+            // so this is worth a warning and not a failure.
+            if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot sync the database directory; the new database may not survive a power loss");
             }
             Ok(())
         })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        if result.is_err()
+            && let Err(e) = std::fs::remove_file(&tmp)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %tmp.display(), error = %e, "cannot remove the temporary database file of a failed write");
         }
         result.map_err(io)?;
         Ok(bytes.len() as u64)
@@ -551,8 +556,11 @@ fn remove_stale_temp_files(dir: &Path, name: &str) {
         else {
             continue;
         };
-        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
-            let _ = std::fs::remove_file(entry.path());
+        if pid != std::process::id()
+            && !proc.join(pid.to_string()).exists()
+            && let Err(e) = std::fs::remove_file(entry.path())
+        {
+            tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove a stale temporary database file");
         }
     }
 }

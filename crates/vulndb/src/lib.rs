@@ -54,8 +54,8 @@
 //!    one (other ids become aliases). Several distribution fixes for one id (an advisory and its
 //!    follow-up) combine to the newest; a vendor's explicit "not affected" wins; for language
 //!    advisories the lowest fixed version above the installed one is the fix.
-//! 5. **Severity**: the vendor's word (Debian urgency, Ubuntu priority, Red Hat impact, GHSA)
-//!    through `Severity::from_vendor`; else the CVSS score through `Severity::from_cvss`. CVSS is
+//! 5. **Severity** is the model's one rule, `Severity::rate`: the vendor's word (Debian urgency,
+//!    Ubuntu priority, Red Hat impact, GHSA) when it names a level, else the CVSS score's band. CVSS is
 //!    the NVD's when an NVD feed was imported (its own "Primary" v3.x metric first), else the
 //!    feed's; `cvss_source` says which. KEV presence sets `kev`; EPSS sets `epss`.
 //! 6. **Risk factors** (Prisma names): `Has fix`; `Critical|High|Medium severity`;

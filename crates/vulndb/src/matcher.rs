@@ -378,11 +378,7 @@ impl<'a> Matcher<'a> {
         {
             sources.push(c.source.clone());
         }
-        let severity = vendor_severity
-            .as_deref()
-            .and_then(Severity::from_vendor)
-            .or_else(|| cvss.and_then(|c| c.score).map(Severity::from_cvss))
-            .unwrap_or(Severity::Unknown);
+        let severity = Severity::rate(vendor_severity.as_deref(), cvss.and_then(|c| c.score));
         let published = advs
             .iter()
             .filter_map(|a| a.published)

@@ -124,8 +124,12 @@ fn walk(
     }
     for (name, bytes) in nested {
         let inner = format!("{path}!{name}");
-        // A broken nested jar must not hide the outer one's packages.
-        let _ = walk(&bytes, &inner, limits, depth + 1, out, budget);
+        // A broken nested jar must not hide the outer one's packages: like an entry compressed
+        // with a method we do not build in, it is skipped alone, keeping what it yielded before
+        // the error; the detector has no warning channel to report it through.
+        if let Err(_skipped) = walk(&bytes, &inner, limits, depth + 1, out, budget) {
+            continue;
+        }
     }
     Ok(())
 }

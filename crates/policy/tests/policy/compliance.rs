@@ -5,7 +5,7 @@ use crowsnest_model::{ImageConfigFacts, Package, PackageKind};
 use crowsnest_policy::{
     CHECK_CLOUD_CREDENTIALS, CHECK_ENV_SECRETS, CHECK_HEALTHCHECK, CHECK_IMAGE_AGE, CHECK_NON_ROOT,
     CHECK_PRIVATE_KEYS, CHECK_SETUID, CHECK_SSHD, CHECKS, COMPLIANCE_POLICY_TYPE, Collection,
-    ComplianceInput, FileFinding, FileKind, ImageIdentity, Policy, PolicyRule, evaluate_compliance,
+    ComplianceInput, FileFinding, FileKind, ImageScope, Policy, PolicyRule, evaluate_compliance,
     run_checks,
 };
 
@@ -242,7 +242,7 @@ fn default_policy_alerts_on_every_failed_check() {
     let out = evaluate_compliance(
         &Policy::default_compliance(),
         &[],
-        &ImageIdentity::new("", "app", "1"),
+        &ImageScope::new("", "app", "1"),
         &outcomes,
     );
     assert_eq!(
@@ -271,7 +271,7 @@ fn a_rule_enables_checks_by_id_and_may_block() {
                 .check(CHECK_HEALTHCHECK, false),
         ],
     );
-    let out = evaluate_compliance(&p, &[], &ImageIdentity::new("", "app", "1"), &outcomes);
+    let out = evaluate_compliance(&p, &[], &ImageScope::new("", "app", "1"), &outcomes);
     assert_eq!(out.issues.len(), 1, "root is not enabled by this rule");
     assert!(out.issues[0].block);
     assert!(out.blocked);
@@ -285,7 +285,7 @@ fn a_rule_enables_checks_by_id_and_may_block() {
     let mut rule = p.rules[0].clone();
     rule.all_compliance = true;
     let p = Policy::with_rules(COMPLIANCE_POLICY_TYPE, vec![rule]);
-    let out = evaluate_compliance(&p, &[], &ImageIdentity::new("", "app", "1"), &outcomes);
+    let out = evaluate_compliance(&p, &[], &ImageScope::new("", "app", "1"), &outcomes);
     assert_eq!(
         out.passed.iter().map(|v| v.id).collect::<Vec<_>>(),
         vec![CHECK_HEALTHCHECK]
@@ -308,12 +308,12 @@ fn compliance_rules_are_scoped_by_collection_too() {
     let inside = evaluate_compliance(
         &p,
         &cat,
-        &ImageIdentity::new("registry.corp:5000", "team/app", "1"),
+        &ImageScope::new("registry.corp:5000", "team/app", "1"),
         &outcomes,
     );
     assert!(inside.blocked);
     // No rule for Docker Hub images: every failed check is reported, nothing blocks.
-    let outside = evaluate_compliance(&p, &cat, &ImageIdentity::new("", "app", "1"), &outcomes);
+    let outside = evaluate_compliance(&p, &cat, &ImageScope::new("", "app", "1"), &outcomes);
     assert_eq!(outside.rule, None);
     assert_eq!(outside.issues.len(), 2);
     assert!(!outside.blocked);

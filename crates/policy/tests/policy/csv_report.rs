@@ -1,7 +1,7 @@
 //! The results CSV: the header exactly as api-reference §6 prints it, the cell conventions, and
 //! hostile names that must not turn into spreadsheet formulas.
 
-use super::support::{nvd, nvd_vulnerabilities, shared};
+use super::support::{nvd_vulnerabilities, nvd_wire, shared};
 use crowsnest_model::scan_result::{
     ImageHistory, ImageScanResult, ImageTag, PackageView, PackagesGroup, Vulnerability,
 };
@@ -97,7 +97,7 @@ fn one_row_per_vulnerability_with_prismas_cell_conventions() {
         .risk_factors
         .insert("Attack vector: network".into(), Default::default());
     vulns[0].grace_period_days = Some(12);
-    vulns[1] = nvd("CVE-2016-3197")
+    vulns[1] = nvd_wire("CVE-2016-3197")
         .fixed("9.1-1", 1_609_784_100)
         .pkg(410, "python", "coreutils-py", "1.0")
         .build();
@@ -161,7 +161,7 @@ fn private_registries_are_named() {
 
 #[test]
 fn hostile_names_are_neutralised() {
-    let mut vulns = vec![nvd("CVE-2016-3674").build()];
+    let mut vulns = vec![nvd_wire("CVE-2016-3674").build()];
     vulns[0].package_name = "-exec".into();
     vulns[0].description = "@SUM(1+1)*cmd|' /C calc'!A0".into();
     vulns[0].cause = "\tpadding".into();

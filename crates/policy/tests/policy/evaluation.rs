@@ -1,39 +1,63 @@
 //! Every rule of vulnerability-policy evaluation, one test each.
 
-use super::support::{DAY, days_ago, now, nvd, nvd_vulnerabilities};
-use crowsnest_model::scan_result::Vulnerability;
+use super::support::{DAY, days_ago, now, nvd, nvd_findings};
+use crowsnest_model::{Finding, PackageKind};
 use crowsnest_policy::{
-    Collection, ComplianceInput, DEFAULT_VULNERABILITY_RULE, Effect, GraceDaysPolicy,
-    ImageIdentity, PkgTypeThreshold, Policy, PolicyRule, PolicySet, RiskFactorEffect,
-    THRESHOLD_CRITICAL, THRESHOLD_HIGH, THRESHOLD_LOW, THRESHOLD_MEDIUM, THRESHOLD_OFF,
-    TagAssignments, VULNERABILITY_POLICY_TYPE, evaluate_image, evaluate_vulnerabilities,
+    Collection, ComplianceInput, DEFAULT_VULNERABILITY_RULE, Effect, GraceDaysPolicy, ImageScope,
+    PkgTypeThreshold, Policy, PolicyRule, PolicySet, RiskFactorEffect, THRESHOLD_CRITICAL,
+    THRESHOLD_HIGH, THRESHOLD_LOW, THRESHOLD_MEDIUM, THRESHOLD_OFF, TagAssignments,
+    VULNERABILITY_POLICY_TYPE, evaluate_image, evaluate_vulnerabilities,
 };
 
 fn policy(rules: Vec<PolicyRule>) -> Policy {
     Policy::with_rules(VULNERABILITY_POLICY_TYPE, rules)
 }
 
-fn alpine() -> ImageIdentity {
-    ImageIdentity::new("", "alpine", "3.19")
+fn alpine() -> ImageScope {
+    ImageScope::new("", "alpine", "3.19")
+}
+
+/// A reported finding as the tests look at it: its id beside the policy's ruling.
+struct Reported {
+    cve: String,
+    block: bool,
+    grace_period_days: Option<i64>,
+}
+
+/// The outcome with each ruling joined to the finding it is about.
+struct Outcome {
+    rule: Option<String>,
+    reported: Vec<Reported>,
+    blocked: bool,
+    block_reasons: Vec<String>,
 }
 
 /// CVE-2016-2781 (CVSS 4.6, medium), CVE-2016-3197 (no score, low), CVE-2016-3674 (7.5, high).
-fn cves(vulns: &[Vulnerability]) -> Vec<&str> {
-    vulns.iter().map(|v| v.cve.as_str()).collect()
+fn cves(reported: &[Reported]) -> Vec<&str> {
+    reported.iter().map(|r| r.cve.as_str()).collect()
 }
 
-fn run(
-    p: &Policy,
-    cat: &[Collection],
-    image: &ImageIdentity,
-    vulns: &[Vulnerability],
-) -> crowsnest_policy::VulnerabilityOutcome {
-    evaluate_vulnerabilities(p, cat, image, vulns, &TagAssignments::new(), now())
+fn run(p: &Policy, cat: &[Collection], image: &ImageScope, findings: &[Finding]) -> Outcome {
+    let out = evaluate_vulnerabilities(p, cat, image, findings, &TagAssignments::new(), now());
+    Outcome {
+        rule: out.rule,
+        reported: out
+            .reported
+            .iter()
+            .map(|r| Reported {
+                cve: findings[r.index].id.clone(),
+                block: r.block,
+                grace_period_days: r.grace_period_days,
+            })
+            .collect(),
+        blocked: out.blocked,
+        block_reasons: out.block_reasons,
+    }
 }
 
 #[test]
 fn default_policy_alerts_on_everything_and_blocks_nothing() {
-    let vulns = nvd_vulnerabilities();
+    let vulns = nvd_findings();
     let out = run(&Policy::default_vulnerability(), &[], &alpine(), &vulns);
     assert_eq!(out.rule.as_deref(), Some(DEFAULT_VULNERABILITY_RULE));
     assert_eq!(out.reported.len(), 3);
@@ -58,11 +82,11 @@ fn the_first_enabled_matching_rule_applies() {
             .alert_at(THRESHOLD_HIGH),
         PolicyRule::named("everything else"),
     ]);
-    let vulns = nvd_vulnerabilities();
+    let vulns = nvd_findings();
     let out = run(&p, &cat, &alpine(), &vulns);
     assert_eq!(out.rule.as_deref(), Some("alpine: critical only"));
     assert_eq!(cves(&out.reported), vec!["CVE-2016-3674"]);
-    let out = run(&p, &cat, &ImageIdentity::new("", "debian", "12"), &vulns);
+    let out = run(&p, &cat, &ImageScope::new("", "debian", "12"), &vulns);
     assert_eq!(out.rule.as_deref(), Some("everything else"));
     assert_eq!(out.reported.len(), 3);
 }
@@ -75,7 +99,7 @@ fn with_no_matching_rule_everything_is_reported() {
             .alert_at(THRESHOLD_CRITICAL)
             .block_at(THRESHOLD_CRITICAL),
     ]);
-    let out = run(&p, &[], &alpine(), &nvd_vulnerabilities());
+    let out = run(&p, &[], &alpine(), &nvd_findings());
     assert_eq!(out.rule, None);
     assert_eq!(out.reported.len(), 3);
     assert!(!out.blocked);
@@ -83,7 +107,7 @@ fn with_no_matching_rule_everything_is_reported() {
 
 #[test]
 fn alert_thresholds() {
-    let vulns = nvd_vulnerabilities();
+    let vulns = nvd_findings();
     let at = |value: f64| {
         cves(
             &run(
@@ -141,7 +165,7 @@ fn block_threshold_blocks_and_says_why() {
             .alert_at(THRESHOLD_LOW)
             .block_at(THRESHOLD_HIGH),
     ]);
-    let out = run(&p, &[], &alpine(), &nvd_vulnerabilities());
+    let out = run(&p, &[], &alpine(), &nvd_findings());
     assert!(out.blocked);
     let blocked: Vec<&str> = out
         .reported
@@ -255,7 +279,7 @@ fn grace_days_per_severity() {
 
 #[test]
 fn cve_exceptions_and_their_expiry() {
-    let vulns = nvd_vulnerabilities();
+    let vulns = nvd_findings();
     let base = || {
         PolicyRule::named("r")
             .alert_at(THRESHOLD_MEDIUM)
@@ -333,7 +357,7 @@ fn cve_exceptions_and_their_expiry() {
 
 #[test]
 fn tag_exceptions_and_their_expiry() {
-    let vulns = nvd_vulnerabilities();
+    let vulns = nvd_findings();
     let mut tags = TagAssignments::new();
     tags.insert("CVE-2016-3674".into(), vec!["accepted risk".into()]);
     let eval = |rule: PolicyRule| {
@@ -388,7 +412,7 @@ fn risk_factor_effects() {
 fn package_type_thresholds_override_the_rule() {
     let vulns = vec![
         nvd("CVE-2016-3674")
-            .pkg(410, "python", "urllib3", "1.26.4")
+            .pkg(PackageKind::Python, "urllib3", "1.26.4")
             .build(),
         nvd("CVE-2016-3674").build(),
     ];
@@ -425,16 +449,16 @@ fn exclusion_collections_send_an_image_to_the_next_rule() {
             .block_at(THRESHOLD_LOW),
         PolicyRule::named("lenient"),
     ]);
-    let vulns = nvd_vulnerabilities();
+    let vulns = nvd_findings();
     let pinned = run(
         &p,
         &cat,
-        &ImageIdentity::new("docker.io", "library/nginx", "1.25.3"),
+        &ImageScope::new("docker.io", "library/nginx", "1.25.3"),
         &vulns,
     );
     assert_eq!(pinned.rule.as_deref(), Some("strict"));
     assert!(pinned.blocked);
-    let latest = run(&p, &cat, &ImageIdentity::new("", "nginx", "latest"), &vulns);
+    let latest = run(&p, &cat, &ImageScope::new("", "nginx", "latest"), &vulns);
     assert_eq!(latest.rule.as_deref(), Some("lenient"));
     assert!(!latest.blocked);
 }
@@ -449,7 +473,7 @@ fn rules_use_the_current_collection_definition() {
             .scoped(vec![stale])
             .block_at(THRESHOLD_LOW),
     ]);
-    let out = run(&p, &current, &alpine(), &nvd_vulnerabilities());
+    let out = run(&p, &current, &alpine(), &nvd_findings());
     assert_eq!(out.rule, None);
 }
 
@@ -484,7 +508,7 @@ fn evaluate_image_fills_the_verdict() {
     let eval = evaluate_image(
         &set,
         &alpine(),
-        &nvd_vulnerabilities(),
+        &nvd_findings(),
         &ComplianceInput::new(&config),
         now(),
     );
@@ -506,7 +530,7 @@ fn evaluate_image_fills_the_verdict() {
 
 #[test]
 fn many_blocking_findings_keep_the_verdict_small() {
-    let vulns: Vec<Vulnerability> = (0..500)
+    let vulns: Vec<Finding> = (0..500)
         .map(|i| {
             let mut v = nvd("CVE-2016-3674").build();
             v.package_name = format!("pkg{i}");

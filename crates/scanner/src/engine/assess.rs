@@ -11,7 +11,10 @@
 
 use super::{Engine, db_version};
 use crate::error::ScanError;
-use crate::report::{ImageIdentity, StoredImage, build_result, vulnerabilities};
+use crate::report::{
+    ImageIdentity, StoredImage, build_result, group_findings, ruled_vulnerabilities,
+    vulnerabilities,
+};
 use crowsnest_model::Finding;
 use crowsnest_model::inventory::FileFlag;
 use crowsnest_model::scan_result::ImageScanResult;
@@ -45,13 +48,14 @@ pub fn evaluate(
     findings: &[Finding],
     policies: Option<&PolicySet>,
 ) -> ImageScanResult {
-    let vulns = vulnerabilities(findings, stored, &who.scan_time.to_string());
+    let discovered = who.scan_time.to_string();
     let Some(policies) = policies else {
+        let vulns = vulnerabilities(findings, stored, &discovered);
         return build_result(who, stored, vulns, Vec::new());
     };
     let inv = &stored.inventory;
     let os = inv.os.clone().unwrap_or_default();
-    let identity = crowsnest_policy::ImageIdentity::new(&who.registry, &who.repo, &who.tag)
+    let scope = crowsnest_policy::ImageScope::new(&who.registry, &who.repo, &who.tag)
         .with_config_labels(inv.config.labels.iter(), &os.id, &os.version_id);
     let files: Vec<FileFinding> = inv
         .flagged_files
@@ -77,8 +81,13 @@ pub fn evaluate(
     {
         compliance = compliance.created(created);
     }
-    let eval = evaluate_image(policies, &identity, &vulns, &compliance, who.scan_time);
-    let mut result = build_result(who, stored, eval.vulnerabilities, eval.compliance_issues);
+    // The policy rules on one typed finding per reported vulnerability; the Prisma shapes are
+    // built afterwards from what it reported.
+    let groups = group_findings(findings);
+    let reported: Vec<&Finding> = groups.iter().map(|g| g.finding).collect();
+    let eval = evaluate_image(policies, &scope, &reported, &compliance, who.scan_time);
+    let vulns = ruled_vulnerabilities(&groups, &eval.vulnerabilities, stored, &discovered);
+    let mut result = build_result(who, stored, vulns, eval.compliance_issues);
     result.collections = eval.collections;
     result.policy = Some(eval.verdict);
     result

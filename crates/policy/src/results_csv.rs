@@ -7,6 +7,7 @@
 //! leading `'`, because repository names, tags and descriptions come from whoever pushed the image.
 
 use crate::error::PolicyError;
+use crate::package_type::package_type_label;
 use crate::scope::is_docker_hub;
 use crowsnest_model::scan_result::{ImageScanResult, Vulnerability};
 use std::borrow::Cow;
@@ -54,22 +55,6 @@ pub const CSV_HEADER: [&str; 38] = [
     "Defender Hosts",
     "Agentless Hosts",
 ];
-
-/// The label of a package-type id (the CSV's `Type` column).
-pub fn package_type_label(id: i64) -> &'static str {
-    match id {
-        46 => "OS",
-        47 => "JAR",
-        48 => "Gem",
-        49 => "Node.js",
-        410 => "Python",
-        411 => "Binary",
-        412 => "Custom",
-        415 => "NuGet",
-        416 => "Go",
-        _ => "Compliance",
-    }
-}
 
 /// Makes a cell safe to open in a spreadsheet: one that would start a formula gets a `'` first.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
