@@ -215,11 +215,21 @@ async fn every_response_body_keeps_its_shape() {
     insta::assert_json_snapshot!("registry_progress_on_demand_after", after);
     covered.add(Method::GET, "/registry/progress");
 
-    // Credentials and their usages, collections and their usages.
-    let cred = r#"{"_id":"snap","type":"basic","accountID":"bob","secret":{"plain":"pw"}}"#;
-    covered
-        .empty(Method::POST, "/credentials", "/credentials", Some(cred))
-        .await;
+    // Credentials and their usages (one used by a second spec, added with POST, one deleted),
+    // collections and their usages.
+    let (put, later) = ("/settings/registry", "/settings/registry?scanLater=true");
+    for id in ["snap", "gone"] {
+        let cred = format!(
+            r#"{{"_id":"{id}","type":"basic","accountID":"bob","secret":{{"plain":"pw"}}}}"#
+        );
+        covered
+            .empty(Method::POST, "/credentials", "/credentials", Some(&cred))
+            .await;
+    }
+    let other = format!(
+        r#"{{"version":"2","registry":"{reg}","repository":"other/*","os":"linux","cap":1,"credentialID":"snap"}}"#
+    );
+    covered.empty(Method::POST, put, later, Some(&other)).await;
     let r = get("/credentials").await;
     insta::assert_json_snapshot!("credentials", n.json(&r.json()), {
         "[].secret.encrypted" => "[sealed]",
@@ -232,7 +242,7 @@ async fn every_response_body_keeps_its_shape() {
         .empty(
             Method::DELETE,
             "/credentials/{id}",
-            "/credentials/snap",
+            "/credentials/gone",
             None,
         )
         .await;
@@ -289,15 +299,10 @@ async fn every_response_body_keeps_its_shape() {
     assert_eq!((r.status.as_u16(), r.text.as_str()), (200, ""));
     covered.add(Method::GET, "/_ping");
 
-    // Settings writes, selective scans and stops: no bodies.
-    let (put, later) = ("/settings/registry", "/settings/registry?scanLater=true");
+    // Settings back to the one spec, selective scans and stops: no bodies.
     covered
         .empty(Method::PUT, put, later, Some(&settings.to_string()))
         .await;
-    let other = format!(
-        r#"{{"version":"2","registry":"{reg}","repository":"other/*","os":"linux","cap":1}}"#
-    );
-    covered.empty(Method::POST, put, later, Some(&other)).await;
     let select =
         format!(r#"[{{"tag":{{"registry":"{reg}","repo":"apps/plain","tag":"latest"}}}}]"#);
     let selective = "/registry/scan/select";
