@@ -1,4 +1,5 @@
 mod auth;
+mod bodies;
 mod credentials;
 mod harness;
 mod load;

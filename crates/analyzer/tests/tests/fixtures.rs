@@ -4,8 +4,10 @@
 //! (`build.json` → `expect`, written from the trees before they became layers).
 //!
 //! FIXTURE_CACHE names the cache (default /var/tmp/scanner-fixture-cache); build it with
-//! `build-images --cache DIR --no-push`. Without it the tests say so and pass, unless
-//! CROWSNEST_REQUIRE_FIXTURES=1 is set (as a CI that builds the fixtures sets it): then they fail.
+//! `scripts/fixtures` (as root; it runs `build-images --cache DIR --no-push`). Without it the
+//! tests say so and pass, unless CROWSNEST_REQUIRE_FIXTURES=1 is set (scripts/test sets it after
+//! building the cache): then they fail, so CI cannot pass them without checking anything. The
+//! ground truth itself is checked for size too, so an empty `expect` cannot pass them either.
 
 use crowsnest_analyzer::{Analyzer, ImageRef, Inventory, NoProgress, PackageKind};
 use serde_json::Value;
@@ -20,14 +22,29 @@ fn cache() -> Option<(PathBuf, Value)> {
     if !build.exists() || !dir.join("oci/index.json").exists() {
         assert!(
             std::env::var_os("CROWSNEST_REQUIRE_FIXTURES").is_none(),
-            "CI must build the fixture images first (../shared/fixtures/build-images --cache {} --no-push)",
+            "CROWSNEST_REQUIRE_FIXTURES is set but the fixture cache {} has no build.json or \
+             oci/index.json: build it first with `scripts/fixtures --cache {}` (as root), or \
+             point FIXTURE_CACHE at the cache it built",
+            dir.display(),
             dir.display()
         );
-        eprintln!("fixture cache {} not built; skipping", dir.display());
+        eprintln!(
+            "SKIPPED: fixture cache {} not built (run `scripts/fixtures` as root, or set \
+             FIXTURE_CACHE); set CROWSNEST_REQUIRE_FIXTURES=1 to make this a failure",
+            dir.display()
+        );
         return None;
     }
     let build: Value = serde_json::from_slice(&std::fs::read(build).unwrap()).unwrap();
-    Some((dir, build["expect"].clone()))
+    let expect = build["expect"].clone();
+    // The recipe builds ten images with ground truth; fewer means a broken build, not a pass.
+    let images = expect.as_object().map_or(0, |m| m.len());
+    assert!(
+        images >= 10,
+        "{}: build.json describes {images} images",
+        dir.display()
+    );
+    Some((dir, expect))
 }
 
 fn analyze(dir: &std::path::Path, tag: &str) -> Inventory {
@@ -55,11 +72,18 @@ fn of_kind(inv: &Inventory, kind: PackageKind) -> BTreeMap<String, String> {
 #[test]
 fn every_fixture_image_lists_exactly_the_built_dpkg_packages() {
     let Some((dir, expect)) = cache() else { return };
+    let mut with_dpkg = 0;
     for (image, e) in expect.as_object().unwrap() {
         let inv = analyze(&dir, image);
         if let Some(dpkg) = e.get("dpkg") {
             let want: BTreeMap<String, String> = serde_json::from_value(dpkg.clone()).unwrap();
+            assert!(
+                want.len() > 80,
+                "{image}: only {} dpkg packages",
+                want.len()
+            );
             assert_eq!(of_kind(&inv, PackageKind::Dpkg), want, "{image}");
+            with_dpkg += 1;
             let os = inv.os.as_ref().unwrap();
             assert_eq!(
                 (
@@ -90,6 +114,7 @@ fn every_fixture_image_lists_exactly_the_built_dpkg_packages() {
             );
         }
     }
+    assert_eq!(with_dpkg, 8, "Debian-based fixture images");
 }
 
 #[test]
@@ -136,6 +161,7 @@ fn python_image_matches_and_reports_only_the_upgraded_urllib3() {
             )
         })
         .collect();
+    assert!(want.len() >= 15, "{want:?}");
     let got: BTreeSet<(String, String)> = inv
         .packages
         .iter()
@@ -174,6 +200,7 @@ fn node_image_lock_and_node_modules() {
         })
         .collect();
     assert_eq!(want.len() as u64, lock["count"].as_u64().unwrap());
+    assert!(want.len() > 50, "{want:?}");
     let got: BTreeSet<(String, String)> = inv
         .packages
         .iter()
@@ -232,7 +259,9 @@ fn go_and_rust_binaries() {
     let Some((dir, expect)) = cache() else { return };
     for image in ["apps/go-binaries", "scratch/go-static"] {
         let inv = analyze(&dir, image);
-        for (path, info) in expect[image]["go"].as_object().unwrap() {
+        let binaries = expect[image]["go"].as_object().unwrap();
+        assert!(!binaries.is_empty(), "{image}");
+        for (path, info) in binaries {
             let here: Vec<_> = inv
                 .packages
                 .iter()
@@ -257,6 +286,7 @@ fn go_and_rust_binaries() {
     let inv = analyze(&dir, "apps/rust-auditable");
     let want: BTreeMap<String, String> =
         serde_json::from_value(expect["apps/rust-auditable"]["rust"].clone()).unwrap();
+    assert!(want.len() >= 5, "{want:?}");
     assert_eq!(of_kind(&inv, PackageKind::Cargo), want);
 }
 

@@ -207,6 +207,49 @@ impl TestConsole {
         assert_eq!(r.status, 200, "{}", r.text);
     }
 
+    /// Polls, as Prisma's own scripts do, until the status says completed, no spec is still
+    /// scanning and the regular scan has scanned `images`; panics after 90 s.
+    pub(crate) async fn wait_for_scan(&self, images: u64) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let status = self.get("/api/v1/statuses/registry").await.json();
+            let progress = self.get("/api/v1/registry/progress").await.json();
+            let ongoing = progress
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x["isScanOngoing"] == true));
+            if status["completed"] == true
+                && !ongoing
+                && progress[0]["imageScan"]["total"] == images
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "scan did not complete: {status} {progress}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// GETs `path` as the admin until `done` holds for its JSON body, which it returns; panics
+    /// after 90 s.
+    pub(crate) async fn poll(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let r = self.get(path).await;
+            assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+            let body = r.json();
+            if done(&body) {
+                return body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "GET {path} did not get there: {body}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Stops the server and waits until it has finished (so the store is closed and flushed).
     pub(crate) async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

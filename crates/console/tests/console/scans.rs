@@ -4,20 +4,27 @@
 //! os-release and dpkg status and a pip-installed urllib3 1.24.1; the database is built at start
 //! from one OSV record written here from the OSV schema (the id is ours, the CVE alias real).
 
-use super::harness::console;
+use super::harness::{TestConsole, console};
 use crowsnest_testkit::{ImageBuilder, RegistryBuilder, tar_layer};
 use reqwest::Method;
-use std::time::Duration;
 
 const OSV_URLLIB3: &str = r#"{"id":"CROWSNEST-TEST-0001","modified":"2024-01-01T00:00:00Z","published":"2019-04-18T00:00:00Z",
  "aliases":["CVE-2019-11236"],"summary":"CRLF injection in urllib3",
  "affected":[{"package":{"ecosystem":"PyPI","name":"urllib3"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.24.3"}]}]}]}"#;
 
-#[tokio::test]
-async fn seed_003_workflow_scan_progress_status_results_csv() {
-    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
-        return;
-    };
+/// A Console that has scanned seed 003's two images (`apps/python-vuln` with a real finding,
+/// `apps/plain` without) from a real registry, with the spec's `reg` URL; `None` when
+/// `docker-registry` is not installed (and CROWSNEST_REQUIRE_REGISTRY is unset). Keep the value
+/// whole while the test runs: dropping it stops the registry.
+pub(crate) struct Scanned {
+    pub(crate) console: TestConsole,
+    pub(crate) reg: String,
+    _registry: crowsnest_testkit::TestRegistry,
+    _feeds: tempfile::TempDir,
+}
+
+pub(crate) async fn scanned() -> Option<Scanned> {
+    let registry = RegistryBuilder::new().start_or_skip().await?;
     let base = tar_layer(&[
         (
             "etc/os-release",
@@ -50,7 +57,6 @@ async fn seed_003_workflow_scan_progress_status_results_csv() {
     std::fs::write(feeds.path().join("urllib3.json"), OSV_URLLIB3).unwrap();
     let c = console().feeds(feeds.path().to_path_buf()).start().await;
     let reg = registry.url();
-    let host = reg.trim_start_matches("http://").to_string();
     let a = "/api/v32.04";
 
     let spec = format!(
@@ -70,30 +76,32 @@ async fn seed_003_workflow_scan_progress_status_results_csv() {
         .admin(Method::POST, &format!("{a}/registry/scan"), None)
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    // Poll as Prisma's own script does, until the status says completed.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let status = c.get(&format!("{a}/statuses/registry")).await.json();
-        let progress = c.get(&format!("{a}/registry/progress")).await.json();
-        let ongoing = progress
-            .as_array()
-            .is_some_and(|p| p.iter().any(|x| x["isScanOngoing"] == true));
-        if status["completed"] == true && !ongoing && progress[0]["imageScan"]["total"] == 2 {
-            assert_eq!(progress[0]["imageScan"]["scanned"], 2);
-            assert!(
-                progress[0]["discovery"]["title"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("Step 1/2 discovering tags in registry")
-            );
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "scan did not complete: {status} {progress}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    c.wait_for_scan(2).await;
+    Some(Scanned {
+        console: c,
+        reg,
+        _registry: registry,
+        _feeds: feeds,
+    })
+}
+
+#[tokio::test]
+async fn seed_003_workflow_scan_progress_status_results_csv() {
+    let Some(scanned) = scanned().await else {
+        return;
+    };
+    // Bound whole: the registry and the feeds stop and go when `scanned` drops.
+    let (c, reg) = (&scanned.console, &scanned.reg);
+    let host = reg.trim_start_matches("http://").to_string();
+    let a = "/api/v32.04";
+    let progress = c.get(&format!("{a}/registry/progress")).await.json();
+    assert_eq!(progress[0]["imageScan"]["scanned"], 2);
+    assert!(
+        progress[0]["discovery"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Step 1/2 discovering tags in registry")
+    );
     let r = c.get(&format!("{a}/registry?limit=50")).await;
     assert_eq!(r.headers["total-count"], "2");
     let results = r.json();
