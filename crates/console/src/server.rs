@@ -71,7 +71,11 @@ pub async fn open(
         build_db_if_missing(feeds, &db_path).await?;
     }
     report_db_age(&db_path);
-    let engine = crowsnest_scanner::Engine::new(store.clone(), engine_config(&config, db_path));
+    let mut engine_config = engine_config(&config, db_path);
+    // One clock for the API and the engine: a test's manual clock moves scan times and retry
+    // waits as it moves token expiry.
+    engine_config.clock = clock.clone();
+    let engine = crowsnest_scanner::Engine::new(store.clone(), engine_config);
     Ok(AppState::new(
         store,
         engine,
@@ -176,7 +180,9 @@ pub async fn serve(
         .await
         .map_err(ConsoleError::Serve);
     stop_engine.cancel();
-    let _ = engine.await;
+    if let Err(e) = engine.await {
+        tracing::error!(error = %e, "the scan engine ended abnormally");
+    }
     served
 }
 
