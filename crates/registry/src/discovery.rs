@@ -1,5 +1,5 @@
-//! Discovery: from one [`RegistrySpecification`] to the list of images a scan covers
-//! (api-reference §2.3, §2.4).
+//! Discovery: from one validated [`ScanTarget`] (a registry specification) to the list of images
+//! a scan covers (api-reference §2.3, §2.4).
 //!
 //! The pipeline is the same for every registry type and lives here: select repositories, list
 //! and filter each repository's tags, then either order tags by `versionPattern` and cap them

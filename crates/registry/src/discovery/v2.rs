@@ -1,5 +1,6 @@
 //! Registry type `"2"`: any Docker Registry v2 / OCI distribution endpoint (also Nexus
-//! connectors, Alibaba, single Artifactory repo keys), and Docker Hub when `registry` is empty.
+//! connectors, Alibaba, single Artifactory repo keys), and Docker Hub when `registry` is empty
+//! or any of Hub's names ([`RegistryAddress`](crowsnest_model::RegistryAddress) decides).
 //!
 //! Repositories come from `/v2/_catalog`, except when the `repository` pattern names exactly
 //! one repository: then the catalog is skipped, which also serves registries that refuse it.
