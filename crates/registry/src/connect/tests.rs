@@ -191,3 +191,20 @@ async fn other_registry_types_connect_but_have_no_discovery_yet() {
         assert_eq!(conn.discover(4).await.unwrap_err().to_string(), expected);
     }
 }
+
+#[tokio::test]
+async fn a_connection_can_move_between_tasks() {
+    let none = |_: &Secret| -> Result<String, String> { unreachable!("no credential") };
+    let conn = connect(
+        &target("2", "reg.example", ""),
+        None,
+        &none,
+        &DiscoveryOptions::default(),
+    )
+    .unwrap();
+    let name = tokio::spawn(async move { conn.source().map(|s| s.registry().to_string()) })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(name, "reg.example");
+}
