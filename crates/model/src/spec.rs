@@ -1,6 +1,8 @@
 //! The registry scan specification (`shared.RegistrySpecification`) and the settings document
 //! (`shared.RegistrySettings`) exactly as Prisma's API spells them, with validation.
 
+use crate::address::RegistryAddress;
+use crate::target::ScanTarget;
 use serde::{Deserialize, Serialize};
 
 /// Prisma's documented maximum number of registry specifications (since 22.11).
@@ -125,39 +127,30 @@ impl std::error::Error for SpecError {}
 impl RegistrySpecification {
     /// Checks the fields a client supplies. Defaults an empty `os` to `linux`, as Prisma's UI does.
     pub fn validate(&mut self) -> Result<(), SpecError> {
-        if !REGISTRY_VERSIONS.contains(&self.version.as_str()) {
-            return Err(SpecError::UnknownVersion(self.version.clone()));
-        }
-        if self.os.is_empty() {
-            self.os = "linux".to_string();
-        }
+        self.checked().map(|_| ())
+    }
+
+    /// [`validate`](Self::validate), returning the [`ScanTarget`] the checks produced: the
+    /// form the Console builds where it receives a specification.
+    pub fn checked(&mut self) -> Result<ScanTarget, SpecError> {
+        let target = ScanTarget::from_spec(self)?;
+        self.os = target.os().to_string();
         for t in [&mut self.scan_time, &mut self.last_scan_time] {
             if t.is_empty() {
                 *t = UNSET_TIME.to_string();
             }
         }
-        if !REGISTRY_OS.contains(&self.os.as_str()) {
-            return Err(SpecError::UnknownOs(self.os.clone()));
-        }
-        if self.cap < 0 {
-            return Err(SpecError::Negative("cap"));
-        }
-        if self.scanners < 0 {
-            return Err(SpecError::Negative("scanners"));
-        }
-        if let Some(t) = self
-            .jfrog_repo_types
-            .iter()
-            .find(|t| !matches!(t.as_str(), "local" | "remote" | "virtual"))
-        {
-            return Err(SpecError::BadJfrogRepoType(t.clone()));
-        }
-        Ok(())
+        Ok(target)
     }
 
-    /// True when this spec means Docker Hub (an empty `registry` of type `2`).
+    /// The `registry` parsed; the one way to ask what registry a specification names.
+    pub fn address(&self) -> RegistryAddress {
+        RegistryAddress::parse(&self.registry)
+    }
+
+    /// True when this spec means Docker Hub (any of Hub's spellings, or an empty `registry`).
     pub fn is_docker_hub(&self) -> bool {
-        self.registry.trim().is_empty()
+        self.address().is_docker_hub()
     }
 }
 

@@ -9,15 +9,15 @@
 //! code-repo filters describe running workloads, which a registry image is not.
 
 use crate::collection::Collection;
+use crowsnest_model::RegistryAddress;
+use crowsnest_model::address::DOCKER_HUB_NAME as DOCKER_HUB;
 use crowsnest_model::pattern::NamePattern;
-
-/// The Docker Hub registry as canonical names spell it.
-const DOCKER_HUB: &str = "docker.io";
 
 /// What collections see of an image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageScope {
-    /// Registry host (`""`, `docker.io` or `index.docker.io` for Docker Hub).
+    /// Registry as results key it (`""` for Docker Hub; any spelling
+    /// [`RegistryAddress`] reads is accepted).
     pub registry: String,
     pub repo: String,
     pub tag: String,
@@ -84,35 +84,18 @@ impl ImageScope {
     }
 }
 
-/// True for the names Docker Hub goes by.
+/// True for the names Docker Hub goes by ([`RegistryAddress::is_docker_hub`]).
 pub fn is_docker_hub(registry: &str) -> bool {
-    let r = registry
-        .trim()
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    matches!(
-        r.to_ascii_lowercase().as_str(),
-        "" | "docker.io" | "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com"
-    )
+    RegistryAddress::parse(registry).is_docker_hub()
 }
 
 fn canonical_parts(registry: &str, repo: &str) -> (String, String) {
     let repo = repo.trim_matches('/');
-    if is_docker_hub(registry) {
-        let repo = if repo.contains('/') {
-            repo.to_string()
-        } else {
-            format!("library/{repo}")
-        };
-        (DOCKER_HUB.to_string(), repo)
+    let address = RegistryAddress::parse(registry);
+    if address.is_docker_hub() && !repo.contains('/') {
+        (address.name().to_string(), format!("library/{repo}"))
     } else {
-        let r = registry
-            .trim()
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/');
-        (r.to_string(), repo.to_string())
+        (address.name().to_string(), repo.to_string())
     }
 }
 

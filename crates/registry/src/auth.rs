@@ -5,13 +5,19 @@
 //! Basic it sends the credentials on every later request to the registry's own origin. With
 //! Bearer it asks the token realm for a token per scope (`repository:<name>:pull`,
 //! `registry:catalog:*`), caches it until shortly before it expires, attaches it up front to
-//! later requests of the same scope, and asks again when the registry still answers 401.
+//! later requests of the same scope, and asks again when the registry still answers 401. A
+//! [`RegistryAuth::Token`] login ([`token`]) is used exactly like Basic, refreshed before expiry.
 
+mod token;
+
+pub use token::{ProvidedToken, RefreshingToken, TokenProvider};
+
+use crate::RegistryError;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// How to authenticate to a registry; the secret is resolved by the caller (the credential
-/// store is not this crate's business).
+/// How to authenticate to a registry. [`connect`](crate::connect) builds it from a stored
+/// credential; other callers (the CLI) build it from what they were given.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub enum RegistryAuth {
     #[default]
@@ -20,6 +26,8 @@ pub enum RegistryAuth {
     Basic { username: String, password: String },
     /// Mutual TLS: a PEM certificate chain and its PEM private key.
     ClientCert { cert_pem: String, key_pem: String },
+    /// A login that expires, minted by a provider and refreshed before expiry; used like Basic.
+    Token(RefreshingToken),
 }
 
 // Secrets never reach logs through Debug.
@@ -32,6 +40,7 @@ impl std::fmt::Debug for RegistryAuth {
                 .field("username", username)
                 .finish_non_exhaustive(),
             RegistryAuth::ClientCert { .. } => f.write_str("ClientCert"),
+            RegistryAuth::Token(_) => f.write_str("Token"),
         }
     }
 }
@@ -66,10 +75,23 @@ impl Credentials {
         self
     }
 
-    pub(crate) fn basic_pair(&self) -> Option<(&str, &str)> {
+    /// True when there is a username and secret to send (Basic or a provider's login).
+    pub(crate) fn has_login(&self) -> bool {
+        matches!(
+            self.auth,
+            RegistryAuth::Basic { .. } | RegistryAuth::Token(_)
+        )
+    }
+
+    /// The username and secret to send, asking the provider for a new login when the cached
+    /// one is about to expire.
+    pub(crate) async fn login(&self) -> Result<Option<(String, String)>, RegistryError> {
         match &self.auth {
-            RegistryAuth::Basic { username, password } => Some((username, password)),
-            _ => None,
+            RegistryAuth::Basic { username, password } => {
+                Ok(Some((username.clone(), password.clone())))
+            }
+            RegistryAuth::Token(t) => t.login().await.map(Some),
+            RegistryAuth::Anonymous | RegistryAuth::ClientCert { .. } => Ok(None),
         }
     }
 }

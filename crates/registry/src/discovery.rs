@@ -1,13 +1,13 @@
-//! Discovery: from one [`RegistrySpecification`] to the list of images a scan covers
-//! (api-reference §2.3, §2.4).
+//! Discovery: from one validated [`ScanTarget`] (a registry specification) to the list of images
+//! a scan covers (api-reference §2.3, §2.4).
 //!
 //! The pipeline is the same for every registry type and lives here: select repositories, list
 //! and filter each repository's tags, then either order tags by `versionPattern` and cap them
 //! before fetching anything, or fetch every tag's manifest and config and cap by the config's
 //! `created` date. What differs per registry type (how repositories and tags are listed, how a
 //! tag becomes a digest and a date) sits behind the [`Source`] trait, one module per type;
-//! [`discover`] picks the module from the specification's `version`. Type `"2"` (generic
-//! Docker Registry v2 and Docker Hub) is [`v2`].
+//! [`connect`](crate::connect) picks the module by the target's [`RegistryKind`](crowsnest_model::RegistryKind).
+//! Type `"2"` (generic Docker Registry v2 and Docker Hub) is [`v2`].
 //!
 //! A failure that stops the whole registry (unreachable, catalog refused, bad pattern) is an
 //! `Err`; a failure of one repository or one image becomes a [`DiscoveryError`] in the report
@@ -19,7 +19,9 @@ mod version_pattern;
 pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Source};
 pub use version_pattern::{TagKey, VersionPattern};
 
+use crate::connect::{Connection, combine_ca};
 use crate::{ClientOptions, Credentials, Digest, RegistryError};
+use crowsnest_model::ScanTarget;
 use crowsnest_model::pattern::Selection;
 use crowsnest_model::spec::RegistrySpecification;
 use futures_util::future::BoxFuture;
@@ -96,7 +98,8 @@ pub struct ImageFacts {
 }
 
 /// One registry type's way of listing and resolving. Implement it in a new module under
-/// `discovery/` and add its `version` to [`discover`]; the pipeline needs nothing else.
+/// `discovery/` and return it from [`connect`](crate::connect)'s `match` on the registry kind;
+/// the pipeline needs nothing else.
 pub trait Source: Send + Sync {
     /// The registry name used in reports.
     fn registry(&self) -> &str;
@@ -119,36 +122,33 @@ pub trait Source: Send + Sync {
     fn requests_sent(&self) -> u64;
 }
 
-/// Discovers the images `spec` covers. `creds` is the resolved credential (the caller decrypts
-/// the store's secret); the specification's own `caCert` is added to it.
+/// Discovers the images `spec` covers with credentials the caller resolved (the CLI's flags,
+/// tests); the specification's own `caCert` is trusted besides `creds`' CA. Goes through
+/// [`Connection`]; a specification that does not validate is a [`RegistryError::Spec`].
 pub async fn discover(
     spec: &RegistrySpecification,
-    creds: Credentials,
+    mut creds: Credentials,
     options: &DiscoveryOptions,
 ) -> Result<DiscoveryReport, RegistryError> {
-    match spec.version.as_str() {
-        "2" => {
-            let source = V2Source::new(spec, creds, options)?;
-            run(&source, spec, options.concurrency).await
-        }
-        other => Err(RegistryError::Spec(format!(
-            "registry type {other:?} has no discovery module yet (supported: \"2\")"
-        ))),
-    }
+    let target = ScanTarget::from_spec(spec).map_err(|e| RegistryError::Spec(e.to_string()))?;
+    creds.ca_cert_pem = combine_ca(creds.ca_cert_pem.as_deref(), target.ca_cert());
+    Connection::with_credentials(target, creds, options)?
+        .discover(options.concurrency)
+        .await
 }
 
 /// The type-independent pipeline over any [`Source`].
 pub async fn run(
     source: &dyn Source,
-    spec: &RegistrySpecification,
+    target: &ScanTarget,
     concurrency: usize,
 ) -> Result<DiscoveryReport, RegistryError> {
     let concurrency = concurrency.max(1);
-    let pattern = match spec.version_pattern.trim() {
+    let pattern = match target.version_pattern() {
         "" => None,
         p => Some(VersionPattern::parse(p)?),
     };
-    let cap = usize::try_from(spec.cap).unwrap_or(0);
+    let cap = target.cap();
     let registry = source.registry().to_string();
     let error = |repo: &str, tag: &str, e: &RegistryError| DiscoveryError {
         registry: registry.clone(),
@@ -157,12 +157,11 @@ pub async fn run(
         message: e.to_string(),
     };
 
-    let repo_selection = Selection::new(&spec.repository, &spec.excluded_repositories);
-    let mut repos = source.repositories(&repo_selection).await?;
+    let mut repos = source.repositories(target.repositories()).await?;
     repos.sort();
     repos.dedup();
 
-    let tag_selection = Selection::new(&spec.tag, &spec.excluded_tags);
+    let tag_selection = target.tags();
     let listed: Vec<(String, Result<Vec<String>, RegistryError>)> = stream::iter(repos)
         .map(|repo| async move {
             let tags = source.tags(&repo).await;
@@ -356,6 +355,10 @@ mod tests {
         }
     }
 
+    fn target(s: &RegistrySpecification) -> ScanTarget {
+        ScanTarget::from_spec(s).unwrap()
+    }
+
     fn tags(r: &DiscoveryReport) -> Vec<String> {
         r.images
             .iter()
@@ -366,21 +369,21 @@ mod tests {
     #[tokio::test]
     async fn cap_by_date_undated_last_errors_reported() {
         let f = fake();
-        let r = run(&f, &spec(3, ""), 4).await.unwrap();
+        let r = run(&f, &target(&spec(3, "")), 4).await.unwrap();
         assert_eq!(
             tags(&r),
             ["a/app:x", "b/app:edge", "b/app:v1.0.0", "b/app:v1.2.0"]
         );
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.errors[0].to_string(), "fake b/app:v2.0.0: boom");
-        let r = run(&f, &spec(0, ""), 1).await.unwrap();
+        let r = run(&f, &target(&spec(0, "")), 1).await.unwrap();
         assert_eq!(tags(&r).last().unwrap(), "b/app:v1.10.0");
     }
 
     #[tokio::test]
     async fn version_pattern_resolves_only_what_it_keeps() {
         let f = fake();
-        let r = run(&f, &spec(2, "v%d.%d.%d"), 4).await.unwrap();
+        let r = run(&f, &target(&spec(2, "v%d.%d.%d")), 4).await.unwrap();
         // v2.0.0 ranks first and fails; v1.10.0 is second. `edge` and `x` do not match.
         assert_eq!(tags(&r), ["b/app:v1.10.0"]);
         assert_eq!(r.errors.len(), 1);
@@ -393,7 +396,7 @@ mod tests {
         let mut s = spec(0, "");
         s.repository = "B/*".into();
         s.excluded_tags = vec!["v*".into()];
-        let r = run(&f, &s, 4).await.unwrap();
+        let r = run(&f, &target(&s), 4).await.unwrap();
         assert_eq!(tags(&r), ["b/app:edge"]);
         s.version = "gcr".into();
         let e = discover(&s, Credentials::anonymous(), &DiscoveryOptions::default())

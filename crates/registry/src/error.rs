@@ -1,5 +1,11 @@
 //! The one error type of this crate. Every variant names what failed (a URL or an object such as
 //! `manifest repo:tag`) so that a message is useful on its own in a discovery report or a log line.
+//!
+//! Whether waiting helps is a property of the variant ([`RegistryError::is_transient`]): a
+//! transport failure is sorted once, where the HTTP stack's error is turned into ours, into
+//! [`Unreachable`](RegistryError::Unreachable) (the registry went away),
+//! [`Interrupted`](RegistryError::Interrupted) (a body stopped mid-transfer) or plain
+//! [`Transport`](RegistryError::Transport) (DNS, TLS and the rest, which waiting does not fix).
 
 /// Why a registry operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -10,9 +16,17 @@ pub enum RegistryError {
     /// The CA bundle, client certificate or TLS stack could not be set up.
     #[error("TLS setup failed: {0}")]
     Tls(String),
-    /// Connection refused, reset, DNS failure, TLS handshake failure, body cut mid-transfer.
+    /// A transport failure that waiting does not fix: DNS, TLS handshake or certificate, and
+    /// whatever else the HTTP stack reports that is not one of the two below.
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
+    /// The registry could not be reached or dropped the connection: refused, reset, closed,
+    /// aborted, broken pipe (a registry restarting, a load balancer without a backend).
+    #[error("{url}: {message}")]
+    Unreachable { url: String, message: String },
+    /// A response body that stopped before its end (the stream was cut short).
+    #[error("{url}: {message}")]
+    Interrupted { url: String, message: String },
     /// No response (or no further body bytes) within the per-request timeout, on every attempt.
     #[error("{url}: no answer within {seconds:.1} s after {attempts} attempt(s)")]
     Timeout {
@@ -73,6 +87,10 @@ pub enum RegistryError {
     /// repository, a registry type that has no discovery module yet).
     #[error("{0}")]
     Spec(String),
+    /// The specification's credential cannot be used: its secret cannot be unsealed, it does
+    /// not hold what its type needs, or its type is not supported for registry scanning yet.
+    #[error("credential {id:?}: {message}")]
+    Credential { id: String, message: String },
 }
 
 impl RegistryError {
@@ -81,6 +99,30 @@ impl RegistryError {
         match self {
             RegistryError::Status { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// True when the registry was unreachable, overloaded or cut the transfer: a timeout, a
+    /// connection that could not be made or was dropped, a body cut short, or HTTP 408, 429,
+    /// 502, 503 or 504. Such a request is worth trying again a little later; content, auth and
+    /// TLS errors will not change by waiting. 500 is left out: a registry that fails one object
+    /// persistently answers it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RegistryError::Timeout { .. }
+            | RegistryError::Unreachable { .. }
+            | RegistryError::Interrupted { .. } => true,
+            RegistryError::Status { status, .. } => matches!(status, 408 | 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// A blob stream that ended early, for a consumer that reads the blob itself and sees the
+    /// failure as an I/O error (`url` names the blob).
+    pub fn interrupted(url: impl Into<String>, message: impl Into<String>) -> RegistryError {
+        RegistryError::Interrupted {
+            url: url.into(),
+            message: message.into(),
         }
     }
 

@@ -22,29 +22,38 @@
 //! `SyncIoBridge`): create it inside the runtime, read it in `spawn_blocking`; a digest or size
 //! mismatch or a short body surfaces as an `io::Error` of kind `InvalidData` at the end.
 //!
-//! **Discovery.** [`discover`] turns a [`RegistrySpecification`](crowsnest_model::spec::RegistrySpecification)
-//! into a [`DiscoveryReport`]: repositories by pattern and exclusions, tags by pattern and
+//! **Connection.** [`connect`] turns a validated [`ScanTarget`](crowsnest_model::ScanTarget) and
+//! its stored credential into a [`Connection`]: the pull client and the discovery [`Source`] of
+//! the registry type, built once with one set of TLS material. It is the only place a stored
+//! credential becomes [`RegistryAuth`] and its secrets are unsealed (by the caller's `reveal`).
+//! A [`TokenProvider`] gives logins that expire; [`RefreshingToken`] asks again before they do.
+//!
+//! **Discovery.** [`Connection::discover`] (or [`discover`] with resolved credentials) turns a
+//! target into a [`DiscoveryReport`]: repositories by pattern and exclusions, tags by pattern and
 //! exclusions, then `cap` by config `created` date or `versionPattern` ordering without manifest
 //! fetches. Per-image failures are reported with registry, repository and tag while the rest
 //! continue. Registry types plug in as one [`Source`] module each; type `"2"` (and Docker Hub for
 //! an empty `registry`) is implemented.
 //!
-//! This crate knows nothing of the credential store: callers pass the decrypted secret as a
-//! [`RegistryAuth`].
+//! This crate knows nothing of the credential store beyond the `reveal` callback it is handed.
+//!
+//! **Errors.** [`RegistryError::is_transient`] says whether waiting may help, by variant.
 
 mod auth;
 mod blob;
 mod client;
 mod config;
+mod connect;
 mod digest;
 mod discovery;
 mod error;
 mod manifest;
 
-pub use auth::{Credentials, RegistryAuth};
+pub use auth::{Credentials, ProvidedToken, RefreshingToken, RegistryAuth, TokenProvider};
 pub use blob::BlobReader;
 pub use client::{ClientOptions, ManifestHead, RegistryClient, ResolvedManifest};
 pub use config::{HistoryEntry, ImageConfig};
+pub use connect::{Connection, connect};
 pub use digest::Digest;
 pub use discovery::{
     DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, DiscoveredImage, DiscoveryError,

@@ -6,6 +6,8 @@
 mod auth;
 #[path = "tests/blobs.rs"]
 mod blobs;
+#[path = "tests/connect.rs"]
+mod connect;
 #[path = "tests/discovery.rs"]
 mod discovery;
 #[path = "tests/faults.rs"]

@@ -28,32 +28,6 @@ impl ScanError {
     /// restarting, a load balancer without a backend, rate limiting. Such an image is worth
     /// scanning again a little later; content, auth and TLS errors will not change by waiting.
     pub fn is_transient(&self) -> bool {
-        use crowsnest_registry::RegistryError as R;
-        let ScanError::Registry { source, .. } = self else {
-            return false;
-        };
-        match source {
-            R::Timeout { .. } => true,
-            // 500 is left out: a registry that fails one object persistently answers it.
-            R::Status { status, .. } => matches!(status, 408 | 429 | 502 | 503 | 504),
-            // Certificate and handshake failures also arrive as transport errors; only the
-            // symptoms of a registry that went away count.
-            R::Transport { message, .. } => {
-                let m = message.to_ascii_lowercase();
-                [
-                    "connection refused",
-                    "connection reset",
-                    "connection closed",
-                    "connection aborted",
-                    "broken pipe",
-                    "body cut short",
-                    "unexpected eof",
-                    "incomplete message",
-                ]
-                .iter()
-                .any(|symptom| m.contains(symptom))
-            }
-            _ => false,
-        }
+        matches!(self, ScanError::Registry { source, .. } if source.is_transient())
     }
 }

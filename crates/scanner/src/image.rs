@@ -105,10 +105,12 @@ pub async fn analyze_registry_image(
             // The connection broke (the registry went away mid-layer): a transient failure the
             // engine may retry, unlike a layer whose content is wrong.
             if let Some(message) = broken.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return Err(registry_err(crowsnest_registry::RegistryError::Transport {
-                    url: format!("{}/v2/{repo}/blobs/{digest}", client.registry()),
-                    message,
-                }));
+                return Err(registry_err(
+                    crowsnest_registry::RegistryError::interrupted(
+                        format!("{}/v2/{repo}/blobs/{digest}", client.registry()),
+                        message,
+                    ),
+                ));
             }
             let why = layer
                 .warnings

@@ -4,8 +4,9 @@
 //! Flow: the arguments and filter inputs (VEX files, ignore file) are checked first, then the
 //! vulnerability database's header (present, readable, young enough) so that a broken setup
 //! fails before any pull; the database itself is loaded on a blocking thread while the image is
-//! read. A registry reference goes through the scanner's [`analyze_registry_image`] (manifest
-//! for `--platform`, config, layers streamed through the analyzer), `oci:`/`docker-archive:`
+//! read. A registry reference goes through [`registry`] and the scanner's
+//! [`analyze_registry_image`](crowsnest_scanner::analyze_registry_image) (manifest for
+//! `--platform`, config, layers streamed through the analyzer), `oci:`/`docker-archive:`
 //! through the analyzer's on-disk sources. The matcher's findings are filtered
 //! ([`crowsnest_report::Filter`]), turned into the Console's `ImageScanResult` by the scanner's
 //! report functions, and written in the chosen format. Progress and the summary go to stderr.
@@ -18,25 +19,24 @@
 mod docker_config;
 mod progress;
 mod reference;
+mod registry;
 
 use super::Global;
 use crowsnest_analyzer::{Analyzer, ImageRef, ImageSource};
 use crowsnest_model::{Finding, Inventory, Severity};
-use crowsnest_registry::{ClientOptions, Credentials, RegistryClient, TargetPlatform};
 use crowsnest_report::{Filter, FixState, IgnoreFile, Report, VexDocument, table::TableOptions};
-use crowsnest_scanner::analyze_registry_image;
 use crowsnest_scanner::report::{ImageIdentity, StoredImage, build_result, vulnerabilities};
 use crowsnest_vulndb::{Database, MatchOptions, Matcher};
-use progress::{Bar, ProgressCache, Unit};
-use reference::RegistryRef;
+use progress::{Bar, Unit};
+use registry::read_registry;
+pub(crate) use registry::{RegistryFlags, registry_inventory};
 use sha2::Digest as _;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead as _, IsTerminal as _, Write};
+use std::io::{IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 /// The ignore file read from the working directory when `--ignorefile` is not given.
 const DEFAULT_IGNORE_FILE: &str = ".crowsnestignore";
@@ -111,45 +111,6 @@ pub(crate) struct ImageArgs {
     /// Refuse a database built this long ago or earlier (`7d`, `12h`, `30m`, `0s`).
     #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
     db_max_age: Duration,
-}
-
-/// How to reach a registry; shared by `image` and `sbom`.
-#[derive(Debug, Clone, clap::Args)]
-pub(crate) struct RegistryFlags {
-    /// Registry username (Basic auth or the registry's token service).
-    #[arg(long)]
-    pub(crate) username: Option<String>,
-    /// Registry password (visible to other local users; prefer --password-stdin).
-    #[arg(
-        long,
-        requires = "username",
-        env = "CROWSNEST_REGISTRY_PASSWORD",
-        hide_env_values = true
-    )]
-    pub(crate) password: Option<String>,
-    /// Read the registry password from the first line of standard input.
-    #[arg(long, requires = "username", conflicts_with = "password")]
-    pub(crate) password_stdin: bool,
-    /// Talk plain HTTP to the registry (local registries without TLS).
-    #[arg(long)]
-    pub(crate) plain_http: bool,
-    /// Accept any TLS certificate from the registry.
-    #[arg(long)]
-    pub(crate) insecure: bool,
-    /// Platform to pick from a multi-platform image: linux/amd64, linux/arm64 or windows/amd64.
-    #[arg(long, value_name = "OS/ARCH", value_parser = parse_platform)]
-    pub(crate) platform: Option<TargetPlatform>,
-}
-
-fn parse_platform(s: &str) -> Result<TargetPlatform, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "linux/amd64" | "linux/x86_64" => Ok(TargetPlatform::LinuxAmd64),
-        "linux/arm64" | "linux/arm64/v8" | "linux/aarch64" => Ok(TargetPlatform::LinuxArm64),
-        "windows/amd64" => Ok(TargetPlatform::WindowsAmd64),
-        _ => Err(format!(
-            "unsupported platform {s:?}; use linux/amd64, linux/arm64 or windows/amd64"
-        )),
-    }
 }
 
 fn parse_severities(s: &str) -> Result<BTreeSet<Severity>, String> {
@@ -501,106 +462,6 @@ fn check_db(path: &Path, max_age: Duration) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Registry credentials: the command line, else the Docker config, else anonymous.
-fn credentials(args: &RegistryFlags, r: &RegistryRef) -> Result<Credentials, Failure> {
-    let mut creds = if let Some(user) = &args.username {
-        let password = if args.password_stdin {
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-                Failure::Usage(format!("cannot read the password from standard input: {e}"))
-            })?;
-            line.trim_end_matches(['\r', '\n']).to_string()
-        } else {
-            args.password.clone().ok_or_else(|| {
-                Failure::Usage("--username needs --password or --password-stdin".into())
-            })?
-        };
-        Credentials::basic(user.clone(), password)
-    } else {
-        let found = match docker_config::config_path() {
-            Some(path) => docker_config::lookup(&path, &r.host, r.docker_hub)
-                .map_err(|e| Failure::Image(format!("registry credentials: {e}")))?,
-            None => None,
-        };
-        match found {
-            Some(f) => {
-                tracing::debug!("credentials for {} from {}", r.host, f.source);
-                Credentials::basic(f.username, f.password)
-            }
-            None => Credentials::anonymous(),
-        }
-    };
-    creds.skip_verify = args.insecure;
-    Ok(creds)
-}
-
-async fn read_registry(
-    args: &RegistryFlags,
-    raw: &str,
-    show_progress: bool,
-) -> Result<Analysed, Failure> {
-    let r = RegistryRef::parse(raw).map_err(|e| Failure::Usage(e.to_string()))?;
-    let creds = credentials(args, &r)?;
-    let address = if args.plain_http {
-        format!("http://{}", r.host)
-    } else {
-        r.host.clone()
-    };
-    let client = RegistryClient::new(&address, creds, ClientOptions::default())
-        .map_err(|e| Failure::Usage(format!("{r}: {e}")))?;
-    let platform = args.platform.unwrap_or_default();
-    let bar = Bar::new(show_progress, Unit::Layers);
-    if show_progress {
-        // One extra manifest request, only on a terminal, so the bar knows how many layers.
-        if let Ok(m) = client.manifest(&r.repo, r.reference(), platform).await {
-            bar.set_total(m.layers.len() as u64);
-        }
-    }
-    let cache = ProgressCache::new(&bar);
-    let result = analyze_registry_image(
-        &client,
-        &r.repo,
-        r.reference(),
-        platform,
-        &Analyzer::default(),
-        &cache,
-        &CancellationToken::new(),
-    )
-    .await;
-    bar.finish();
-    let analysed = result.map_err(|e| Failure::Image(e.to_string()))?;
-    Ok(Analysed {
-        stored: StoredImage {
-            manifest_digest: analysed.manifest_digest,
-            image_id: analysed.image_id,
-            layers: analysed.layers,
-            diff_ids: analysed.diff_ids,
-            created: analysed.created.map(|c| c.to_string()),
-            os: analysed.os,
-            architecture: analysed.architecture,
-            inventory: analysed.inventory,
-        },
-        registry: r.registry_name().to_string(),
-        repo: r.repo.clone(),
-        tag: r.tag.clone(),
-        registry_type: "2",
-        pull: analysed.pull,
-        analysis: analysed.analysis,
-    })
-}
-
-/// The inventory of a registry image, for `crowsnest sbom`; errors are messages for the user.
-pub(crate) async fn registry_inventory(
-    flags: &RegistryFlags,
-    reference: &str,
-    show_progress: bool,
-) -> Result<Inventory, String> {
-    read_registry(flags, reference, show_progress)
-        .await
-        .map(|a| a.stored.inventory)
-        .map_err(|f| f.message().to_string())
-}
-
 /// Reads an `oci:` or `docker-archive:` image. The analyzer returns only the inventory, so the
 /// identity (manifest and config digests, diff ids) of an OCI layout is read from the layout;
 /// a docker archive is identified by its layers as the config history names them.
@@ -701,7 +562,9 @@ fn oci_identity(dir: &Path, tag: Option<&str>) -> Result<StoredImage, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::registry::parse_platform;
     use super::*;
+    use crowsnest_registry::TargetPlatform;
 
     #[test]
     fn ages_and_platforms_parse_or_explain() {

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use crowsnest_model::address::without_scheme;
 use crowsnest_model::scan_result::{
     ImageScanResult, RegistryScanProgress, RegistryScanRequest, ScanStatus,
 };
@@ -120,11 +121,7 @@ pub(crate) fn image_query(query: &QueryPairs, paged: bool) -> ApiResult<ImageQue
     let names = query
         .all("name")
         .into_iter()
-        .map(|n| {
-            n.trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .to_string()
-        })
+        .map(|n| without_scheme(&n).to_string())
         .collect();
     Ok(ImageQuery {
         keys: query.all("id"),

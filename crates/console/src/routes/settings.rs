@@ -3,12 +3,16 @@
 //! PUT replaces everything in one transaction (an empty body or `{"specifications":[]}` erases
 //! all); more than 19,999 specifications is a 400 with nothing changed. Unless `scanLater=true`,
 //! a save also records a regular scan request for the scan engine.
+//!
+//! Every specification received is turned into a [`ScanTarget`] here, the one validation of a
+//! specification, so an invalid one is refused at the boundary with its reason.
 
 use crate::AppState;
 use crate::body::{JsonBody, QueryPairs};
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::State;
+use crowsnest_model::ScanTarget;
 use crowsnest_model::spec::{
     MAX_SPECIFICATIONS, RegistrySettings, RegistrySpecification, UNSET_TIME,
 };
@@ -39,8 +43,10 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-fn validate(spec: &mut RegistrySpecification, index: Option<usize>) -> ApiResult<()> {
-    spec.validate().map_err(|e| match index {
+/// Checks `spec` and applies its defaults (an empty `os` is `linux`), giving the target it
+/// describes; `index` names the entry of a PUT in the message.
+fn validate(spec: &mut RegistrySpecification, index: Option<usize>) -> ApiResult<ScanTarget> {
+    spec.checked().map_err(|e| match index {
         Some(i) => ApiError::BadRequest(format!("specifications[{i}]: {e}")),
         None => ApiError::BadRequest(e.to_string()),
     })

@@ -259,7 +259,7 @@ impl Inner {
             .clone();
         match scheme {
             Scheme::Unknown => Ok(None),
-            Scheme::Basic => Ok(self.creds.basic_pair().map(|(u, p)| basic(u, p))),
+            Scheme::Basic => Ok(self.creds.login().await?.map(|(u, p)| basic(&u, &p))),
             Scheme::Bearer { realm, service } => {
                 let token = self
                     .bearer_token(&realm, service.as_deref(), scope, None)
@@ -322,8 +322,8 @@ impl Inner {
             }
         }
         let mut req = self.http.get(url.clone());
-        if let Some((u, p)) = self.creds.basic_pair() {
-            req = req.header(AUTHORIZATION, basic(u, p));
+        if let Some((u, p)) = self.creds.login().await? {
+            req = req.header(AUTHORIZATION, basic(&u, &p));
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
         let timeout = self.opts.request_timeout;
@@ -369,7 +369,7 @@ impl Inner {
     ) -> Result<(), RegistryError> {
         match challenge {
             Some(Challenge::Basic) => {
-                if self.creds.basic_pair().is_none() {
+                if !self.creds.has_login() {
                     return Err(RegistryError::Auth {
                         url: url.to_string(),
                         message: format!(
@@ -414,7 +414,7 @@ impl Inner {
     fn rejected(&self, url: &Url, challenge: Option<&Challenge>, message: &str) -> RegistryError {
         let what = match challenge {
             Some(Challenge::Basic) => "the registry refused the username and password",
-            Some(Challenge::Bearer { .. }) if self.creds.basic_pair().is_none() => {
+            Some(Challenge::Bearer { .. }) if !self.creds.has_login() => {
                 "the registry refused anonymous access (give a username and password)"
             }
             Some(Challenge::Bearer { .. }) => {
@@ -446,9 +446,13 @@ fn transport_error(url: &Url, e: &reqwest::Error) -> RegistryError {
     // reqwest's Display stops at the outermost layer ("error sending request for url (…)"),
     // which repeats the URL; the cause chain says what happened (refused, reset, certificate).
     let mut causes = Vec::new();
+    let mut io_kinds = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         causes.push(s.to_string());
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kinds.push(io.kind());
+        }
         source = s.source();
     }
     let message = if causes.is_empty() {
@@ -456,9 +460,52 @@ fn transport_error(url: &Url, e: &reqwest::Error) -> RegistryError {
     } else {
         causes.join(": ")
     };
-    RegistryError::Transport {
-        url: url.to_string(),
-        message,
+    let url = url.to_string();
+    match transport_kind(&io_kinds, &message) {
+        TransportKind::Unreachable => RegistryError::Unreachable { url, message },
+        TransportKind::Interrupted => RegistryError::Interrupted { url, message },
+        TransportKind::Other => RegistryError::Transport { url, message },
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TransportKind {
+    Unreachable,
+    Interrupted,
+    Other,
+}
+
+/// Sorts a transport failure once, here. The I/O error kinds in the cause chain decide where
+/// there is one; hyper's own "connection closed before message completed" and "incomplete
+/// message" carry no I/O error (hyper is not a dependency to downcast to), so for those the
+/// text of the chain is what there is. Certificate and handshake failures stay `Other`.
+fn transport_kind(io_kinds: &[std::io::ErrorKind], message: &str) -> TransportKind {
+    use std::io::ErrorKind as K;
+    if io_kinds.iter().any(|k| {
+        matches!(
+            k,
+            K::ConnectionRefused | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe
+        )
+    }) {
+        return TransportKind::Unreachable;
+    }
+    if io_kinds.contains(&K::UnexpectedEof) {
+        return TransportKind::Interrupted;
+    }
+    let m = message.to_ascii_lowercase();
+    let has = |symptoms: &[&str]| symptoms.iter().any(|s| m.contains(s));
+    if has(&[
+        "connection refused",
+        "connection reset",
+        "connection closed",
+        "connection aborted",
+        "broken pipe",
+    ]) {
+        TransportKind::Unreachable
+    } else if has(&["body cut short", "unexpected eof", "incomplete message"]) {
+        TransportKind::Interrupted
+    } else {
+        TransportKind::Other
     }
 }
 
@@ -494,5 +541,42 @@ impl Inner {
                 Err(e) => return Err(Failure::Retry(transport_error(url, &e), None)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::ErrorKind as K;
+
+    #[test]
+    fn transport_failures_are_sorted_by_what_waiting_can_fix() {
+        assert_eq!(
+            transport_kind(&[K::ConnectionRefused], "x"),
+            TransportKind::Unreachable
+        );
+        assert_eq!(
+            transport_kind(&[K::UnexpectedEof], "x"),
+            TransportKind::Interrupted
+        );
+        assert_eq!(
+            transport_kind(&[], "connection closed before message completed"),
+            TransportKind::Unreachable
+        );
+        assert_eq!(
+            transport_kind(
+                &[],
+                "error reading a body from connection: Incomplete message"
+            ),
+            TransportKind::Interrupted
+        );
+        assert_eq!(
+            transport_kind(&[K::Other], "invalid peer certificate: UnknownIssuer"),
+            TransportKind::Other
+        );
+        assert_eq!(
+            transport_kind(&[], "dns error: failed to lookup"),
+            TransportKind::Other
+        );
     }
 }

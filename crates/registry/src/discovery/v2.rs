@@ -1,5 +1,6 @@
 //! Registry type `"2"`: any Docker Registry v2 / OCI distribution endpoint (also Nexus
-//! connectors, Alibaba, single Artifactory repo keys), and Docker Hub when `registry` is empty.
+//! connectors, Alibaba, single Artifactory repo keys), and Docker Hub when `registry` is empty
+//! or any of Hub's names ([`RegistryAddress`](crowsnest_model::RegistryAddress) decides).
 //!
 //! Repositories come from `/v2/_catalog`, except when the `repository` pattern names exactly
 //! one repository: then the catalog is skipped, which also serves registries that refuse it.
@@ -8,9 +9,10 @@
 //! config's `created` date; configs are cached by digest because many tags share one.
 
 use super::{ImageFacts, Source};
-use crate::{Credentials, Digest, DiscoveryOptions, RegistryClient, RegistryError, TargetPlatform};
+use crate::{Digest, RegistryClient, RegistryError, TargetPlatform};
+use crowsnest_model::ScanTarget;
+use crowsnest_model::address::{DOCKER_HUB_ENDPOINT, DOCKER_HUB_NAME as HUB_NAME};
 use crowsnest_model::pattern::Selection;
-use crowsnest_model::spec::RegistrySpecification;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use jiff::Timestamp;
@@ -18,12 +20,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Docker Hub's registry endpoint, used when a specification's `registry` is empty.
-pub const DOCKER_HUB_REGISTRY: &str = "https://registry-1.docker.io";
+pub const DOCKER_HUB_REGISTRY: &str = DOCKER_HUB_ENDPOINT;
 /// Docker Hub's token service. The client learns it from the registry's challenge; it is
 /// named here for documentation and diagnostics.
 pub const DOCKER_HUB_TOKEN_REALM: &str = "https://auth.docker.io/token";
 /// The registry name reported for Docker Hub images.
-pub const DOCKER_HUB_NAME: &str = "docker.io";
+pub const DOCKER_HUB_NAME: &str = HUB_NAME;
 
 /// The type `"2"` discovery source.
 #[derive(Debug)]
@@ -36,33 +38,14 @@ pub struct V2Source {
 }
 
 impl V2Source {
-    pub fn new(
-        spec: &RegistrySpecification,
-        mut creds: Credentials,
-        options: &DiscoveryOptions,
-    ) -> Result<V2Source, RegistryError> {
-        let hub = spec.is_docker_hub();
-        let (address, name) = if hub {
-            (options.docker_hub.clone(), DOCKER_HUB_NAME.to_string())
-        } else {
-            (
-                spec.registry.trim().to_string(),
-                spec.registry.trim().to_string(),
-            )
-        };
-        if !spec.ca_cert.trim().is_empty() {
-            let joined = match creds.ca_cert_pem.take() {
-                Some(own) => format!("{own}\n{}", spec.ca_cert),
-                None => spec.ca_cert.clone(),
-            };
-            creds.ca_cert_pem = Some(joined);
-        }
-        let client = RegistryClient::new(&address, creds, options.client.clone())?;
+    /// The source of `target`, speaking through `client` (the connection's pull client).
+    pub fn new(target: &ScanTarget, client: RegistryClient) -> Result<V2Source, RegistryError> {
+        let address = target.address();
         Ok(V2Source {
             client,
-            name,
-            hub,
-            platform: TargetPlatform::from_spec_os(&spec.os)?,
+            name: address.display().to_string(),
+            hub: address.is_docker_hub(),
+            platform: TargetPlatform::from_spec_os(target.os())?,
             created_by_config: Mutex::new(HashMap::new()),
         })
     }

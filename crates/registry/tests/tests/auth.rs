@@ -272,8 +272,13 @@ async fn tls_client_certificates() {
     )
     .await
     .unwrap_err();
+    // The server refuses the handshake with an alert, or (depending on timing) just closes the
+    // connection, which looks the same as a registry going away.
     assert!(
-        matches!(without, RegistryError::Transport { .. }),
+        matches!(
+            without,
+            RegistryError::Transport { .. } | RegistryError::Unreachable { .. }
+        ),
         "{without}"
     );
 }

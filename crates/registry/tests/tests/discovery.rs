@@ -290,6 +290,19 @@ async fn docker_hub_semantics_against_a_local_stand_in() {
         ("docker.io", "library/alpine")
     );
     assert_eq!(img.digest.as_str(), pushed.digest);
+    // Every spelling of Hub in the specification is the same registry.
+    for spelled in [
+        "docker.io",
+        "https://index.docker.io/",
+        "registry-1.docker.io",
+    ] {
+        let mut other = s.clone();
+        other.registry = spelled.into();
+        let again = discover(&other, Credentials::anonymous(), &opts)
+            .await
+            .unwrap();
+        assert_eq!(again.images, report.images, "{spelled}");
+    }
     // Hub has no catalog: a wildcard cannot be listed.
     s.repository = "alp*".into();
     let e = discover(&s, Credentials::anonymous(), &opts)

@@ -10,6 +10,8 @@
 //! stdout, and a non-zero exit with "credentials not found" when it has none.
 
 use base64::Engine as _;
+use crowsnest_model::RegistryAddress;
+use crowsnest_model::address::{DOCKER_HUB_NAME, without_scheme};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -82,18 +84,16 @@ pub(crate) fn config_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker").join("config.json"))
 }
 
-/// `https://host:port/v1/` → `host:port`; Docker Hub's names all become `docker.io`.
+/// `https://host:port/v1/` → `host:port`; Docker Hub's names all become `docker.io` (which
+/// names are Hub's is [`RegistryAddress`]'s to say).
 fn normalise_key(key: &str) -> String {
-    let k = key.trim();
-    let k = k
-        .strip_prefix("https://")
-        .or_else(|| k.strip_prefix("http://"))
-        .unwrap_or(k);
+    let k = without_scheme(key.trim());
     let host = k.split('/').next().unwrap_or(k).to_ascii_lowercase();
-    match host.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".into(),
-        _ => host,
+    if host.is_empty() {
+        // Not a registry at all; Hub's empty name is a specification's, not a config key's.
+        return host;
     }
+    RegistryAddress::parse(&host).name().to_string()
 }
 
 /// Credentials for `host` (`docker_hub` for Docker Hub) from the config at `path`; `Ok(None)`
@@ -118,7 +118,7 @@ pub(crate) fn lookup(
         message: format!("not a Docker config file: {e}"),
     })?;
     let want = if docker_hub {
-        "docker.io".to_string()
+        DOCKER_HUB_NAME.to_string()
     } else {
         normalise_key(host)
     };

@@ -2,19 +2,17 @@
 //! way the Docker CLI does. The first path component is a registry host when it contains a `.`
 //! or a `:`, or is `localhost`; otherwise the image is on Docker Hub, where a one-component
 //! name lives under `library/` and the registry endpoint is `registry-1.docker.io`. A missing
-//! tag means `latest`; a digest wins over a tag when both are given.
+//! tag means `latest`; a digest wins over a tag when both are given. Which hosts are Docker Hub
+//! is the model's [`RegistryAddress`] to say, as for a registry specification.
 
-/// Docker Hub's API endpoint, and the names users give it.
-pub(crate) const DOCKER_HUB_ENDPOINT: &str = "registry-1.docker.io";
-const DOCKER_HUB_ALIASES: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+use crowsnest_model::RegistryAddress;
+use crowsnest_model::address::without_scheme;
 
 /// A parsed registry reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RegistryRef {
-    /// The endpoint to connect to (`registry-1.docker.io` for Docker Hub).
-    pub(crate) host: String,
-    /// True when the image is on Docker Hub (its results name no registry, as Prisma's do).
-    pub(crate) docker_hub: bool,
+    /// The registry: the host as written, or Docker Hub for a name without one.
+    pub(crate) address: RegistryAddress,
     pub(crate) repo: String,
     pub(crate) tag: String,
     pub(crate) digest: Option<String>,
@@ -86,7 +84,8 @@ impl RegistryRef {
                 });
             }
         }
-        let docker_hub = host.is_none_or(|h| DOCKER_HUB_ALIASES.contains(&h));
+        let address = RegistryAddress::parse(host.unwrap_or_default());
+        let docker_hub = address.is_docker_hub();
         let repo = if docker_hub && !path.contains('/') {
             format!("library/{path}")
         } else {
@@ -109,12 +108,7 @@ impl RegistryRef {
             None => "latest".to_string(),
         };
         Ok(RegistryRef {
-            host: if docker_hub {
-                DOCKER_HUB_ENDPOINT.into()
-            } else {
-                host.unwrap_or_default().to_string()
-            },
-            docker_hub,
+            address,
             repo,
             tag,
             digest,
@@ -126,15 +120,25 @@ impl RegistryRef {
         self.digest.as_deref().unwrap_or(&self.tag)
     }
 
+    /// The host to connect to, without scheme: `registry-1.docker.io` for Docker Hub.
+    pub(crate) fn host(&self) -> &str {
+        without_scheme(self.address.endpoint())
+    }
+
+    /// True when the image is on Docker Hub (its results name no registry, as Prisma's do).
+    pub(crate) fn is_docker_hub(&self) -> bool {
+        self.address.is_docker_hub()
+    }
+
     /// The registry as results name it: empty for Docker Hub.
     pub(crate) fn registry_name(&self) -> &str {
-        if self.docker_hub { "" } else { &self.host }
+        self.address.key()
     }
 }
 
 impl std::fmt::Display for RegistryRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.host, self.repo)?;
+        write!(f, "{}/{}", self.host(), self.repo)?;
         match &self.digest {
             Some(d) => write!(f, "@{d}"),
             None => write!(f, ":{}", self.tag),
@@ -175,29 +179,41 @@ mod tests {
     fn docker_hub_short_names_are_normalised() {
         let r = p("alpine");
         assert_eq!(r.to_string(), "registry-1.docker.io/library/alpine:latest");
-        assert!(r.docker_hub);
+        assert!(r.is_docker_hub());
         assert_eq!(r.registry_name(), "");
+        assert_eq!(r.host(), "registry-1.docker.io");
         assert_eq!(
             p("bitnami/redis:7.2").to_string(),
             "registry-1.docker.io/bitnami/redis:7.2"
         );
         assert_eq!(p("docker.io/alpine:3.19").repo, "library/alpine");
         assert_eq!(p("index.docker.io/library/alpine").tag, "latest");
+        // Every name of Hub's, as the settings' registry field spells them.
+        for host in [
+            "registry.hub.docker.com",
+            "registry-1.docker.io",
+            "Docker.IO",
+        ] {
+            let r = p(&format!("{host}/alpine"));
+            assert!(r.is_docker_hub(), "{host}");
+            assert_eq!(r.to_string(), "registry-1.docker.io/library/alpine:latest");
+        }
     }
 
     #[test]
     fn hosts_ports_tags_and_digests() {
         let r = p("127.0.0.1:5000/team/app:v1.2");
         assert_eq!(
-            (r.host.as_str(), r.repo.as_str(), r.tag.as_str()),
+            (r.host(), r.repo.as_str(), r.tag.as_str()),
             ("127.0.0.1:5000", "team/app", "v1.2")
         );
-        assert!(!r.docker_hub);
+        assert_eq!(r.registry_name(), "127.0.0.1:5000");
+        assert!(!r.is_docker_hub());
         let d = format!("sha256:{}", "a".repeat(64));
         let r = p(&format!("localhost:5000/app:v1@{d}"));
         assert_eq!(r.reference(), d);
         assert_eq!(r.tag, "v1");
-        assert_eq!(p("localhost/app").host, "localhost");
+        assert_eq!(p("localhost/app").host(), "localhost");
         assert_eq!(p("ghcr.io/org/app").tag, "latest");
         assert_eq!(
             p(&format!("quay.io/org/app@{d}")).to_string(),

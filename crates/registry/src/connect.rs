@@ -1,0 +1,204 @@
+//! [`connect`]: from a validated [`ScanTarget`] and its stored credential to a [`Connection`]
+//! holding the pull client and the discovery [`Source`] of the target's registry type, both
+//! built once here with the same TLS material and login.
+//!
+//! This is the one place a stored credential becomes registry auth, and the one place its
+//! secrets are unsealed (through the caller's `reveal`, so this crate still knows nothing of
+//! how the store seals them). By credential type:
+//!
+//! | `type`                    | auth                                                        |
+//! |---------------------------|-------------------------------------------------------------|
+//! | `basic`, `dtr`            | Basic: `accountID` and `secret`                             |
+//! | `apiToken`, `gitlabToken` | Basic: `accountID` and `apiToken`                           |
+//! | `certificate`             | TLS client certificate: `secret` holds the PEM chain and key|
+//! | anything else             | refused: "credential type … is not supported … yet"        |
+//!
+//! **Trust.** The credential's `skipVerify` applies. The CAs trusted beyond the system's are
+//! the credential's `caCert` and then the specification's `caCert`, each once (the same PEM
+//! given in both places is added once). Before, the engine let the specification's CA replace
+//! the credential's for pulls while discovery appended it a second time.
+//!
+//! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
+//! [`V2Source`]; every other type connects (an on-demand scan of one image needs only the pull
+//! client) but has no discovery yet, and [`Connection::source`] says so.
+
+use crate::auth::{Credentials, RegistryAuth};
+use crate::discovery::{self, DiscoveryOptions, DiscoveryReport, Source, V2Source};
+use crate::{RegistryClient, RegistryError};
+use crowsnest_model::credential::{Credential, Secret};
+use crowsnest_model::{RegistryKind, ScanTarget};
+
+/// One registry, ready: the pull client and, for types that have one, the discovery source
+/// (which speaks through the same client, sharing its token cache and request count).
+pub struct Connection {
+    target: ScanTarget,
+    client: RegistryClient,
+    source: Option<Box<dyn Source>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("registry", &self.target.address().display())
+            .field("kind", &self.target.kind())
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects to `target`'s registry with `credential` (the specification's, when it names one;
+/// the caller looks it up). `reveal` unseals one of the credential's secrets; it is called only
+/// here, only for secrets the credential's type uses, and what it returns is never logged.
+pub fn connect<E: std::fmt::Display>(
+    target: &ScanTarget,
+    credential: Option<&Credential>,
+    reveal: &dyn Fn(&Secret) -> Result<String, E>,
+    options: &DiscoveryOptions,
+) -> Result<Connection, RegistryError> {
+    let mut creds = match credential {
+        Some(c) => credentials(c, reveal)?,
+        None => Credentials::anonymous(),
+    };
+    creds.ca_cert_pem = combine_ca(creds.ca_cert_pem.as_deref(), target.ca_cert());
+    Connection::with_credentials(target.clone(), creds, options)
+}
+
+impl Connection {
+    /// A connection with credentials the caller resolved itself (the CLI's flags, tests).
+    /// `creds.ca_cert_pem` is used as given: combine the specification's CA in first.
+    pub fn with_credentials(
+        target: ScanTarget,
+        creds: Credentials,
+        options: &DiscoveryOptions,
+    ) -> Result<Connection, RegistryError> {
+        let endpoint = target.address().endpoint_with(&options.docker_hub);
+        let client = RegistryClient::new(endpoint, creds, options.client.clone())?;
+        let source: Option<Box<dyn Source>> = match target.kind() {
+            RegistryKind::DockerV2 => Some(Box::new(V2Source::new(&target, client.clone())?)),
+            RegistryKind::Aws
+            | RegistryKind::Azure
+            | RegistryKind::Gcr
+            | RegistryKind::Jfrog
+            | RegistryKind::Sonatype
+            | RegistryKind::CoreOs
+            | RegistryKind::RedHat
+            | RegistryKind::Bluemix
+            | RegistryKind::Gitlab
+            | RegistryKind::Harbor
+            | RegistryKind::Dtr => None,
+        };
+        Ok(Connection {
+            target,
+            client,
+            source,
+        })
+    }
+
+    pub fn target(&self) -> &ScanTarget {
+        &self.target
+    }
+
+    /// The client that pulls the target's images.
+    pub fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+
+    /// The discovery source of the target's registry type.
+    pub fn source(&self) -> Result<&dyn Source, RegistryError> {
+        self.source.as_deref().ok_or_else(|| {
+            RegistryError::Spec(format!(
+                "registry type {:?} has no discovery module yet (supported: \"2\")",
+                self.target.kind().as_str()
+            ))
+        })
+    }
+
+    /// Discovers the images the target covers, `concurrency` look-ups at a time.
+    pub async fn discover(&self, concurrency: usize) -> Result<DiscoveryReport, RegistryError> {
+        discovery::run(self.source()?, &self.target, concurrency).await
+    }
+}
+
+/// The auth, `skipVerify` and CA of a stored credential (see the module docs for the table).
+fn credentials<E: std::fmt::Display>(
+    cred: &Credential,
+    reveal: &dyn Fn(&Secret) -> Result<String, E>,
+) -> Result<Credentials, RegistryError> {
+    let refused = |message: String| RegistryError::Credential {
+        id: cred.id.clone(),
+        message,
+    };
+    // A secret the credential does not have is empty, not something to unseal.
+    let unseal = |s: &Secret| -> Result<String, RegistryError> {
+        if s.encrypted.is_empty() {
+            return Ok(String::new());
+        }
+        reveal(s).map_err(|e| refused(e.to_string()))
+    };
+    let auth = match cred.kind.as_str() {
+        "basic" | "dtr" => RegistryAuth::Basic {
+            username: cred.account_id.clone(),
+            password: unseal(&cred.secret)?,
+        },
+        "apiToken" | "gitlabToken" => RegistryAuth::Basic {
+            username: cred.account_id.clone(),
+            password: unseal(&cred.api_token)?,
+        },
+        "certificate" => {
+            let (cert_pem, key_pem) = split_pem(&unseal(&cred.secret)?).ok_or_else(|| {
+                refused("the secret must hold a PEM certificate and its private key".into())
+            })?;
+            RegistryAuth::ClientCert { cert_pem, key_pem }
+        }
+        other => {
+            return Err(refused(format!(
+                "credential type {other:?} is not supported for registry scanning yet"
+            )));
+        }
+    };
+    Ok(Credentials {
+        auth,
+        skip_verify: cred.skip_verify,
+        ca_cert_pem: combine_ca(Some(&cred.ca_cert), None),
+    })
+}
+
+/// The CA bundle to trust: `first` then `second`, blank ones left out, the same PEM once.
+pub(crate) fn combine_ca(first: Option<&str>, second: Option<&str>) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for pem in [first, second].into_iter().flatten() {
+        let pem = pem.trim();
+        if !pem.is_empty() && !parts.contains(&pem) {
+            parts.push(pem);
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("\n"))
+}
+
+/// Splits a PEM bundle into its certificate blocks and its private key block.
+fn split_pem(pem: &str) -> Option<(String, String)> {
+    let mut certs = String::new();
+    let mut key = String::new();
+    let mut current: Option<&mut String> = None;
+    for line in pem.lines() {
+        if line.starts_with("-----BEGIN ") {
+            current = Some(if line.contains("PRIVATE KEY") {
+                &mut key
+            } else {
+                &mut certs
+            });
+        }
+        if let Some(buf) = current.as_deref_mut() {
+            buf.push_str(line);
+            buf.push('\n');
+        }
+        if line.starts_with("-----END ") {
+            current = None;
+        }
+    }
+    (!certs.is_empty() && !key.is_empty()).then_some((certs, key))
+}
+
+#[cfg(test)]
+#[path = "connect/tests.rs"]
+mod tests;
