@@ -16,14 +16,3 @@ pub use cache::{LayerCache, MemoryLayerCache, StoreLayerCache};
 pub use engine::{Engine, EngineConfig, Step, assess, evaluate, match_findings};
 pub use error::ScanError;
 pub use image::{AnalyzedImage, analyze_registry_image};
-
-/// The registry as results name it: the specification's address without scheme or trailing
-/// slash (`https://reg:5000/` → `reg:5000`); empty for Docker Hub.
-pub(crate) fn registry_name(registry: &str) -> String {
-    registry
-        .trim()
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string()
-}

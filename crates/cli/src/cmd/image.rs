@@ -25,8 +25,9 @@ use super::Global;
 use crowsnest_analyzer::{Analyzer, ImageRef, ImageSource};
 use crowsnest_model::{Finding, Inventory, Severity};
 use crowsnest_report::{Filter, FixState, IgnoreFile, Report, VexDocument, table::TableOptions};
-use crowsnest_scanner::report::{ImageIdentity, StoredImage, build_result, vulnerabilities};
-use crowsnest_vulndb::{Database, MatchOptions, Matcher};
+use crowsnest_scanner::report::{ImageIdentity, StoredImage};
+use crowsnest_scanner::{evaluate, match_findings};
+use crowsnest_vulndb::Database;
 use progress::{Bar, Unit};
 use registry::read_registry;
 pub(crate) use registry::{RegistryFlags, registry_inventory};
@@ -246,14 +247,13 @@ async fn scan(args: ImageArgs, global: &Global) -> Result<ExitCode, Failure> {
     let scan_time = jiff::Timestamp::now();
     let t = Instant::now();
     let inventory = Arc::new(analysed.stored.inventory.clone());
+    // The Console's own matching step (crowsnest_scanner::match_findings), so one image gets
+    // the same findings from both.
     let findings: Vec<Finding> = {
-        let inv = inventory.clone();
-        let now = scan_time.as_second();
-        tokio::task::spawn_blocking(move || {
-            Matcher::with_options(&db, MatchOptions::at(now)).match_inventory(&inv)
-        })
-        .await
-        .map_err(|e| Failure::Database(format!("matching failed: {e}")))?
+        let stored = analysed.stored.clone();
+        tokio::task::spawn_blocking(move || match_findings(&stored, Some(&db), scan_time))
+            .await
+            .map_err(|e| Failure::Database(format!("matching failed: {e}")))?
     };
     let matching = t.elapsed();
 
@@ -303,9 +303,8 @@ async fn scan(args: ImageArgs, global: &Global) -> Result<ExitCode, Failure> {
             )
             .map_err(|e| e.to_string()),
             OutputFormat::Json | OutputFormat::Csv => {
-                let vulns =
-                    vulnerabilities(&filtered.kept, &analysed.stored, &scan_time.to_string());
-                let result = build_result(&who, &analysed.stored, vulns, Vec::new());
+                // No policies here: the Console's policy documents are not the CLI's.
+                let result = evaluate(&who, &analysed.stored, &filtered.kept, None);
                 if args.format == OutputFormat::Json {
                     serde_json::to_writer_pretty(&mut *w, &result).map_err(|e| e.to_string())?;
                     w.write_all(b"\n").map_err(|e| e.to_string())

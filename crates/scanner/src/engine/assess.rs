@@ -119,7 +119,7 @@ impl Engine {
         pull_ms: i64,
     ) -> Result<(), ScanError> {
         let who = ImageIdentity {
-            registry: crate::registry_name(&spec.registry),
+            registry: spec.address().key().to_string(),
             repo: job.repo.clone(),
             tag: job.tag.clone(),
             registry_type: spec.version.clone(),

@@ -5,6 +5,7 @@
 use super::{Engine, lock};
 use crate::error::ScanError;
 use crate::report::image_key;
+use crowsnest_model::address::RegistryAddress;
 use crowsnest_model::pattern::Selection;
 use crowsnest_model::scan_result::{ImageTag, RegistryScanRequest};
 use crowsnest_model::spec::RegistrySpecification;
@@ -119,10 +120,11 @@ impl Engine {
                 .filter(|s| match (&r.settings, &r.tag) {
                     (Some(want), _) if !want.id.is_empty() => s.id == want.id,
                     (Some(want), _) => {
-                        s.registry == want.registry && s.repository == want.repository
+                        same_registry(&s.registry, &want.registry)
+                            && s.repository == want.repository
                     }
                     (None, Some(tag)) => {
-                        s.registry == tag.registry
+                        same_registry(&s.registry, &tag.registry)
                             && Selection::new(&s.repository, &s.excluded_repositories)
                                 .matches(&tag.repo)
                     }
@@ -155,7 +157,7 @@ impl Engine {
         specs
             .into_iter()
             .find(|s| {
-                crate::registry_name(&s.registry) == crate::registry_name(&tag.registry)
+                same_registry(&s.registry, &tag.registry)
                     && Selection::new(&s.repository, &s.excluded_repositories).matches(&tag.repo)
                     && (tag.tag.is_empty()
                         || Selection::new(&s.tag, &s.excluded_tags).matches(&tag.tag))
@@ -240,4 +242,10 @@ impl Engine {
             }
         }
     }
+}
+
+/// True when two spellings name one registry (`https://reg:5000/` and `reg:5000`; every Docker
+/// Hub spelling).
+fn same_registry(a: &str, b: &str) -> bool {
+    RegistryAddress::parse(a).key() == RegistryAddress::parse(b).key()
 }

@@ -7,7 +7,6 @@ use super::Engine;
 use super::spec_run::SpecConnection;
 use crate::error::ScanError;
 use crate::image::analyze_registry_image;
-use crate::registry_name;
 use crate::report::{StoredImage, image_key};
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_store::{JobRecord, JobState, ScanRecord, ScanState, StoreError};
@@ -83,7 +82,7 @@ impl Engine {
         token: &CancellationToken,
     ) -> Result<(), ScanError> {
         let store = &self.inner.store;
-        let key = image_key(&registry_name(&spec.registry), &job.repo, &job.tag);
+        let key = image_key(spec.address().key(), &job.repo, &job.tag);
         let previous = store.image(&key).await?;
         let db = self.db();
         let db_version = self.db_version();
@@ -121,7 +120,7 @@ impl Engine {
         // Every network wait of the pull ends when the scan is stopped, not only the analysis.
         let analyzed = tokio::select! {
             r = analyze_registry_image(
-                &conn.client,
+                conn.client(),
                 &job.repo,
                 reference,
                 conn.platform,

@@ -7,10 +7,10 @@
 use super::control::ScanPlan;
 use super::{Engine, KEPT_ERRORS};
 use crate::error::ScanError;
-use crate::registry_name;
 use crate::report::image_key;
 use crowsnest_model::spec::RegistrySpecification;
-use crowsnest_registry::{Credentials, RegistryAuth, RegistryClient, TargetPlatform};
+use crowsnest_model::target::ScanTarget;
+use crowsnest_registry::{Connection, RegistryClient, RegistryError, TargetPlatform};
 use crowsnest_store::{
     JobRecord, JobState, ScanKind, ScanRecord, ScanSpecRecord, ScanState, SpecState, StoreError,
 };
@@ -20,11 +20,17 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-/// What a specification's scan reaches the registry with.
+/// What a specification's scan reaches the registry with: one connection (discovery source and
+/// pull client sharing their token cache) and the platform picked out of multi-arch indexes.
 pub(super) struct SpecConnection {
-    pub(super) creds: Credentials,
-    pub(super) client: RegistryClient,
+    pub(super) connection: Connection,
     pub(super) platform: TargetPlatform,
+}
+
+impl SpecConnection {
+    pub(super) fn client(&self) -> &RegistryClient {
+        self.connection.client()
+    }
 }
 
 impl Engine {
@@ -239,7 +245,8 @@ impl Engine {
     ) -> Result<bool, ScanError> {
         let store = self.store();
         store.put_scan_spec(record).await?;
-        let registry = registry_name(&spec.registry);
+        let address = spec.address();
+        let registry = address.key().to_string();
         let job = |repo: &str, tag: &str, digest: &str, created: Option<String>| JobRecord {
             id: 0,
             scan_id: scan.id,
@@ -266,7 +273,7 @@ impl Engine {
             }
             None => {
                 let report = tokio::select! {
-                    r = crowsnest_registry::discover(spec, conn.creds.clone(), &self.inner.config.discovery) => r,
+                    r = conn.connection.discover(self.inner.config.discovery.concurrency) => r,
                     _ = token.cancelled() => return Ok(false),
                 };
                 let report = match report {
@@ -274,10 +281,10 @@ impl Engine {
                     Err(e) => {
                         let message = format!(
                             "Failed to retrieve repositories info from registry {}: {e}",
-                            if spec.registry.is_empty() {
+                            if address.is_docker_hub() {
                                 "Docker Hub"
                             } else {
-                                spec.registry.as_str()
+                                address.display()
                             }
                         );
                         record.state = SpecState::Failed;
@@ -332,115 +339,37 @@ impl Engine {
         Ok(true)
     }
 
-    /// Resolves the specification's credential and builds the pull client.
+    /// Resolves the specification's credential (unsealed here, only to build the connection)
+    /// and connects: the registry crate maps the credential to its auth and combines the
+    /// credential's and the specification's CA certificates.
     async fn connect(&self, spec: &RegistrySpecification) -> Result<SpecConnection, ScanError> {
-        let creds = self.credentials(spec).await?;
-        let address = if spec.is_docker_hub() {
-            self.inner.config.discovery.docker_hub.clone()
-        } else {
-            spec.registry.clone()
-        };
-        let client = RegistryClient::new(
-            &address,
-            creds.clone(),
-            self.inner.config.discovery.client.clone(),
+        let target = ScanTarget::from_spec(spec).map_err(|e| ScanError::Request(e.to_string()))?;
+        let credential =
+            match target.credential_id() {
+                None => None,
+                Some(id) => Some(self.store().credential(id).await?.ok_or_else(|| {
+                    ScanError::Credential(id.to_string(), "does not exist".into())
+                })?),
+            };
+        let store = self.store();
+        let connection = crowsnest_registry::connect(
+            &target,
+            credential.as_ref(),
+            &|secret| store.reveal(secret),
+            &self.inner.config.discovery,
         )
-        .map_err(|e| ScanError::Registry {
-            image: address.clone(),
-            source: e,
+        .map_err(|e| match e {
+            RegistryError::Credential { id, message } => ScanError::Credential(id, message),
+            source => ScanError::Registry {
+                image: target.address().display().to_string(),
+                source,
+            },
         })?;
-        let platform = TargetPlatform::from_spec_os(&spec.os)
+        let platform = TargetPlatform::from_spec_os(target.os())
             .map_err(|e| ScanError::Request(e.to_string()))?;
         Ok(SpecConnection {
-            creds,
-            client,
+            connection,
             platform,
         })
     }
-
-    async fn credentials(&self, spec: &RegistrySpecification) -> Result<Credentials, ScanError> {
-        let mut creds = Credentials::anonymous();
-        if !spec.credential_id.is_empty() {
-            let cred = self
-                .inner
-                .store
-                .credential(&spec.credential_id)
-                .await?
-                .ok_or_else(|| {
-                    ScanError::Credential(spec.credential_id.clone(), "does not exist".into())
-                })?;
-            let reveal = |s: &crowsnest_model::credential::Secret| -> Result<String, ScanError> {
-                if s.encrypted.is_empty() {
-                    return Ok(String::new());
-                }
-                self.inner
-                    .store
-                    .reveal(s)
-                    .map_err(|e| ScanError::Credential(cred.id.clone(), e.to_string()))
-            };
-            creds.auth = match cred.kind.as_str() {
-                "basic" | "dtr" => RegistryAuth::Basic {
-                    username: cred.account_id.clone(),
-                    password: reveal(&cred.secret)?,
-                },
-                "apiToken" | "gitlabToken" => RegistryAuth::Basic {
-                    username: cred.account_id.clone(),
-                    password: reveal(&cred.api_token)?,
-                },
-                "certificate" => {
-                    let pem = reveal(&cred.secret)?;
-                    let (cert, key) = split_pem(&pem).ok_or_else(|| {
-                        ScanError::Credential(
-                            cred.id.clone(),
-                            "the secret must hold a PEM certificate and its private key".into(),
-                        )
-                    })?;
-                    RegistryAuth::ClientCert {
-                        cert_pem: cert,
-                        key_pem: key,
-                    }
-                }
-                other => {
-                    return Err(ScanError::Credential(
-                        cred.id.clone(),
-                        format!(
-                            "credential type {other:?} is not supported for registry scanning yet"
-                        ),
-                    ));
-                }
-            };
-            creds.skip_verify = cred.skip_verify;
-            if !cred.ca_cert.is_empty() {
-                creds.ca_cert_pem = Some(cred.ca_cert.clone());
-            }
-        }
-        if !spec.ca_cert.is_empty() {
-            creds.ca_cert_pem = Some(spec.ca_cert.clone());
-        }
-        Ok(creds)
-    }
-}
-
-/// Splits a PEM bundle into its certificate blocks and its private key block.
-fn split_pem(pem: &str) -> Option<(String, String)> {
-    let mut certs = String::new();
-    let mut key = String::new();
-    let mut current: Option<&mut String> = None;
-    for line in pem.lines() {
-        if line.starts_with("-----BEGIN ") {
-            current = Some(if line.contains("PRIVATE KEY") {
-                &mut key
-            } else {
-                &mut certs
-            });
-        }
-        if let Some(buf) = current.as_deref_mut() {
-            buf.push_str(line);
-            buf.push('\n');
-        }
-        if line.starts_with("-----END ") {
-            current = None;
-        }
-    }
-    (!certs.is_empty() && !key.is_empty()).then_some((certs, key))
 }

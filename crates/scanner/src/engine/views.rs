@@ -28,11 +28,8 @@ impl Engine {
             let mut out = Vec::new();
             for spec in store.scan_specs(scan.id).await? {
                 let s: RegistrySpecification = serde_json::from_str(&spec.spec).unwrap_or_default();
-                let registry = if s.registry.is_empty() {
-                    "docker.io".to_string()
-                } else {
-                    s.registry.clone()
-                };
+                let address = s.address();
+                let registry = address.display();
                 let counts = store.job_counts(scan.id, Some(&spec.spec_id)).await?;
                 let ongoing = scan.state == ScanState::Running && spec.state.is_active();
                 out.push(RegistryScanProgress {
