@@ -37,7 +37,7 @@ impl Engine {
                 error = %e,
                 attempt = job.attempts,
                 wait_secs = wait.as_secs_f64(),
-                "registry unreachable or busy; the image is retried after a wait"
+                "registry unreachable or busy; retrying the image after a wait"
             );
             let due = self.now() + jiff::SignedDuration::try_from(wait).unwrap_or_default();
             // Rounded up: the store keeps whole seconds, and the wait must not be cut short.
