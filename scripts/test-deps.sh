@@ -7,6 +7,7 @@ want() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
 
 want curl            # console and registry tests drive HTTP with curl in scripts
 want python3         # fixture scripts
+want python3-venv    # crates/console prisma_sdk test: a venv for the vendor's Python SDK
 want docker-registry # crowsnest-registry tests + benchmark (crowsnest-testkit starts it on 127.0.0.1)
 want apache2-utils   # htpasswd -B for crowsnest-testkit's Basic-auth registry
 want openssl         # crowsnest-testkit's CA, server/client certs and token-signing key
@@ -30,6 +31,15 @@ fi
 python3 -c 'import jsonschema, referencing' 2>/dev/null \
   || python3 -m pip install -q 'jsonschema>=4.18' 2>/dev/null \
   || python3 -m pip install -q --break-system-packages 'jsonschema>=4.18'
+
+# crates/console tests (prisma_sdk): Palo Alto Networks' own Python SDK drives the Console over
+# HTTPS. It declares no dependencies, so they are named here; the test finds the venv at
+# CROWSNEST_PRISMA_VENV or this default path.
+PRISMA_VENV=${CROWSNEST_PRISMA_VENV:-/var/tmp/crowsnest-prisma-venv}
+"$PRISMA_VENV/bin/python" -c 'import prismacloud.api, requests, packaging, update_checker' 2>/dev/null || {
+  python3 -m venv "$PRISMA_VENV"
+  "$PRISMA_VENV/bin/pip" install -q 'prismacloud-api==5.3.0' requests packaging 'update_checker<1'
+}
 
 # scripts/fuzz (scripts/test runs its smoke): cargo-fuzz builds the libFuzzer targets in fuzz/.
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q cargo-fuzz --version 0.13.2 --locked

@@ -66,7 +66,53 @@ fn without_echoed_values(e: &serde_json::Error) -> String {
 #[derive(Debug, Default)]
 pub(crate) struct QueryPairs(pub(crate) Vec<(String, String)>);
 
+/// A list request's page, when it asks for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Page {
+    pub(crate) offset: usize,
+    pub(crate) limit: usize,
+}
+
+/// Prisma's page size when a request gives an offset but no limit.
+pub(crate) const DEFAULT_PAGE: usize = 50;
+
+impl Page {
+    /// The page's slice of a whole list.
+    pub(crate) fn of<T>(self, all: Vec<T>) -> Vec<T> {
+        all.into_iter().skip(self.offset).take(self.limit).collect()
+    }
+}
+
 impl QueryPairs {
+    /// The vendor's Python SDK appends `?limit=…&offset=…` to URLs that already hold a query
+    /// (`/registry?filterBaseImage=true?limit=50&offset=0`), so a `?` inside the query separates
+    /// parameters like `&`. No value we read can hold a literal `?` (image names and tags
+    /// cannot); a client that means one encodes it as `%3F`.
+    pub(crate) fn parse(query: &str) -> QueryPairs {
+        let query = query.replace('?', "&");
+        QueryPairs(
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// The page a list request asks for, or `None` when it names neither `offset` nor `limit`:
+    /// then the whole list, without `Total-Count`. The vendor SDK requests an unpaged URL again
+    /// and again until 50 × requests ≥ `Total-Count`, so a count on a whole list would make it
+    /// collect every item several times.
+    pub(crate) fn page(&self) -> Result<Option<Page>, ApiError> {
+        let offset = self.usize("offset")?;
+        let limit = self.usize("limit")?;
+        if offset.is_none() && limit.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Page {
+            offset: offset.unwrap_or(0),
+            limit: limit.filter(|&l| l > 0).unwrap_or(DEFAULT_PAGE),
+        }))
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
@@ -117,9 +163,6 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
-        Ok(QueryPairs(
-            form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
-        ))
+        Ok(QueryPairs::parse(parts.uri.query().unwrap_or("")))
     }
 }

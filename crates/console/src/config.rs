@@ -27,6 +27,8 @@ pub struct ConsoleConfig {
     /// their turn without using CPU. 0 means one per core. Bounding them keeps a crowd of
     /// readers from starving a running scan of the cores it needs.
     pub concurrent_reads: usize,
+    /// HTTPS with the operator's certificate, with a self-signed one (the default), or plain HTTP.
+    pub transport: crate::tls::Transport,
 }
 
 impl ConsoleConfig {
@@ -43,6 +45,7 @@ impl ConsoleConfig {
             concurrent_reads: 0,
             retention_days: 30,
             docker_hub: None,
+            transport: crate::tls::Transport::SelfSigned,
         }
     }
 }

@@ -12,12 +12,14 @@ mod config;
 mod error;
 mod routes;
 mod server;
+pub mod tls;
 
 pub use auth::{Authenticator, Caller, hash_password};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConsoleConfig, ConsoleError};
 pub use error::ApiError;
-pub use server::{Bootstrap, open, serve, shutdown_signal};
+pub use server::{Bootstrap, open, serve, serve_tls, shutdown_signal};
+pub use tls::Transport;
 
 use crowsnest_store::{Store, UserRecord};
 use std::sync::Arc;

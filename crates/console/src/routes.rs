@@ -3,6 +3,7 @@
 
 mod collections;
 mod credentials;
+mod intelligence;
 mod login;
 mod policies;
 mod registry;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/registry/stop/{id}", post(registry::stop_spec))
         .route("/registry/progress", get(registry::progress))
         .route("/statuses/registry", get(registry::status))
+        .route("/statuses/intelligence", get(intelligence::status))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
     let public = Router::new()
         .route("/_ping", get(ping))

@@ -1,7 +1,8 @@
 //! Starting the Console: data directory, master key, store, first admin user, then the HTTP
-//! server until the shutdown signal, finishing in-flight requests before returning.
+//! server (plain HTTP or HTTPS, see [`crate::tls`]) until the shutdown signal, finishing in-flight requests before returning.
 
 use crate::config::{ConsoleConfig, ConsoleError};
+use crate::tls::TlsListener;
 use crate::{AppState, Clock, ensure_admin, router};
 use crowsnest_store::{MasterKey, SecretBox, SqliteStore, Store};
 use std::future::Future;
@@ -166,16 +167,52 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Serves the API on `listener`, with the scan engine beside it, until `shutdown` resolves.
+/// Serves the API over plain HTTP on `listener`, with the scan engine beside it, until
+/// `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ConsoleError> {
+    serve_on(listener, router(state.clone()), state, shutdown).await
+}
+
+/// Serves the API over HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with `tls`; every response carries
+/// `Strict-Transport-Security`, so browsers keep to HTTPS.
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ConsoleError> {
+    let app = router(state.clone()).layer(axum::middleware::map_response(hsts));
+    serve_on(TlsListener::new(listener, tls), app, state, shutdown).await
+}
+
+async fn hsts(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
+async fn serve_on<L>(
+    listener: L,
+    app: axum::Router,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ConsoleError>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
     let stop_engine = tokio_util::sync::CancellationToken::new();
     let engine = tokio::spawn(state.engine.clone().run(stop_engine.clone()));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    // axum gives the client's address as connect info only for its own TCP listener or a
+    // tapped one; tapping with a no-op gives it for the TLS listener too.
+    use axum::serve::ListenerExt;
+    let served = axum::serve(listener.tap_io(|_| ()), app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ConsoleError::Serve);

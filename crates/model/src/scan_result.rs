@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod vendor;
+
 /// Prisma's `riskFactors`: an object used as a set, every value `{}`.
 pub type RiskFactors = BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
 
@@ -18,6 +20,10 @@ pub struct ImageTag {
     pub tag: String,
     pub digest: String,
     pub id: String,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `vuln.Distribution`.
@@ -71,6 +77,10 @@ pub struct Vulnerability {
     pub block: bool,
     /// Null when no block rule applies.
     pub grace_period_days: Option<i64>,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One package of `shared.Packages.pkgs`.
@@ -86,6 +96,18 @@ pub struct PackageView {
     pub path: String,
     pub purl: String,
     pub files: Vec<String>,
+    /// The layer (diff id) that brought the package.
+    pub function_layer: String,
+    pub os_package: bool,
+    /// The source package (Debian source, RPM source RPM), or the name itself.
+    pub origin_package_name: String,
+    pub jar_identifier: String,
+    pub md5: String,
+    pub author: String,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `shared.Packages`: packages grouped by type.
@@ -94,6 +116,10 @@ pub struct PackageView {
 pub struct PackagesGroup {
     pub pkgs_type: String,
     pub pkgs: Vec<PackageView>,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `shared.ImageHistory`.
@@ -109,6 +135,10 @@ pub struct ImageHistory {
     pub base_layer: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerabilities: Option<Vec<Vulnerability>>,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `shared.Image`: the image config as Prisma summarises it.
@@ -128,6 +158,10 @@ pub struct ImageView {
     pub repo_tags: Vec<String>,
     pub user: String,
     pub working_dir: String,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `shared.ImageInstance`.
@@ -140,6 +174,10 @@ pub struct ImageInstance {
     pub tag: String,
     pub repo: String,
     pub registry: String,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `shared.ImageScanResult`, the body of `GET /registry`.
@@ -203,9 +241,52 @@ pub struct ImageScanResult {
     pub csa: bool,
     pub compressed: bool,
     pub stopped: bool,
+    /// Go and Rust executables, with the modules built into them.
+    pub binaries: Vec<Binary>,
+    pub startup_binaries: Vec<Binary>,
+    pub applications: Vec<Application>,
     /// Crowsnest extension: which policy rules applied and whether the image would be blocked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyVerdict>,
+    /// Fields of the vendor's schema that Crowsnest has nothing for, present with their
+    /// type's empty value (see [`vendor`]).
+    #[serde(flatten)]
+    pub vendor: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `shared.Binary`: an executable found in the image.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Binary {
+    pub name: String,
+    pub path: String,
+    pub md5: String,
+    pub cve_count: u64,
+    /// Modules built into it (`name@version`).
+    pub deps: Vec<String>,
+    pub file_mode: u32,
+    pub function_layer: String,
+    pub missing_pkg: bool,
+    pub altered: bool,
+    pub pkg_root_dir: String,
+    pub services: Vec<String>,
+    pub version: String,
+}
+
+/// `vuln.Application`: a well-known application (web server, runtime) found in the image.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Application {
+    pub name: String,
+    pub version: String,
+    pub path: String,
+    pub md5: String,
+    pub layer_time: i64,
+    pub known_vulnerabilities: u64,
+    pub installed_from_package: bool,
+    pub origin_package_name: String,
+    pub rpm_module: String,
+    pub service: bool,
 }
 
 /// Crowsnest's account of the policy evaluation for one image.

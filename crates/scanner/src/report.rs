@@ -9,8 +9,8 @@
 //! Package types map onto Prisma's `pkgsType` and ids through [`crowsnest_policy::package_type`].
 
 use crowsnest_model::scan_result::{
-    Distribution, ImageHistory, ImageInstance, ImageScanResult, ImageTag, ImageView, PackageView,
-    PackagesGroup, RiskFactors, Vulnerability,
+    Binary, Distribution, ImageHistory, ImageInstance, ImageScanResult, ImageTag, ImageView,
+    PackageView, PackagesGroup, RiskFactors, Vulnerability,
 };
 use crowsnest_model::{Finding, Inventory, Severity};
 use crowsnest_policy::Ruling;
@@ -261,8 +261,13 @@ pub fn build_result(
             path: p.path.clone(),
             purl: p.purl.clone().unwrap_or_default(),
             files: Vec::new(),
+            function_layer: p.layer_digest.clone().unwrap_or_default(),
+            os_package: p.kind.is_os(),
+            origin_package_name: p.source_name.clone().unwrap_or_else(|| p.name.clone()),
+            ..Default::default()
         });
     }
+    let binaries = binaries(inv, &cve_count);
     let mut risk_factors = RiskFactors::new();
     for v in &vulns {
         risk_factors.extend(v.risk_factors.clone());
@@ -274,6 +279,7 @@ pub fn build_result(
         .history
         .iter()
         .map(|h| ImageHistory {
+            vendor: Default::default(),
             created: unix(h.created.as_deref()),
             instruction: h.created_by.clone(),
             size_bytes: 0,
@@ -286,6 +292,7 @@ pub fn build_result(
         .collect();
     let os = inv.os.clone().unwrap_or_default();
     let repo_tag = ImageTag {
+        vendor: Default::default(),
         registry: who.registry.clone(),
         repo: who.repo.clone(),
         tag: who.tag.clone(),
@@ -297,7 +304,7 @@ pub fn build_result(
     } else {
         format!("{}/{}", who.registry, who.repo)
     };
-    ImageScanResult {
+    let mut result = ImageScanResult {
         key: who.key(),
         id: stored.image_id.clone(),
         hostname: who.hostname.clone(),
@@ -335,6 +342,7 @@ pub fn build_result(
         packages: groups
             .into_iter()
             .map(|(t, pkgs)| PackagesGroup {
+                vendor: Default::default(),
                 pkgs_type: t.to_string(),
                 pkgs,
             })
@@ -342,6 +350,7 @@ pub fn build_result(
         layers: stored.diff_ids.clone(),
         top_layer: stored.diff_ids.last().cloned().unwrap_or_default(),
         image: ImageView {
+            vendor: Default::default(),
             created: stored.created.clone().unwrap_or_default(),
             entrypoint: inv.config.entrypoint.clone(),
             env: inv.config.env.clone(),
@@ -358,6 +367,7 @@ pub fn build_result(
         },
         history,
         instances: vec![ImageInstance {
+            vendor: Default::default(),
             image: who.key(),
             host: who.hostname.clone(),
             modified: who.scan_time.to_string(),
@@ -372,6 +382,41 @@ pub fn build_result(
             .iter()
             .map(|(k, v)| format!("{k}:{v}"))
             .collect(),
+        binaries,
         ..Default::default()
+    };
+    crowsnest_model::scan_result::vendor::complete(&mut result);
+    result
+}
+
+/// Go and Rust executables as Prisma lists them in `binaries`: one entry per executable, its
+/// built-in modules as `deps`, its CVE count the sum over them. Modules read from manifests
+/// (`go.mod`, `Cargo.lock`) are not executables and stay out.
+fn binaries(
+    inv: &crowsnest_model::inventory::Inventory,
+    cve_count: &BTreeMap<(String, String), u64>,
+) -> Vec<Binary> {
+    use crowsnest_model::inventory::PackageKind;
+    let mut by_path: BTreeMap<&str, Binary> = BTreeMap::new();
+    for p in &inv.packages {
+        let manifest = [".mod", ".sum", ".lock", ".toml"]
+            .iter()
+            .any(|ext| p.path.ends_with(ext));
+        if !matches!(p.kind, PackageKind::Go | PackageKind::Cargo) || manifest || p.path.is_empty()
+        {
+            continue;
+        }
+        let b = by_path.entry(p.path.as_str()).or_insert_with(|| Binary {
+            name: p.path.rsplit('/').next().unwrap_or(&p.path).to_string(),
+            path: format!("/{}", p.path.trim_start_matches('/')),
+            function_layer: p.layer_digest.clone().unwrap_or_default(),
+            ..Default::default()
+        });
+        b.deps.push(format!("{}@{}", p.name, p.version));
+        b.cve_count += cve_count
+            .get(&(p.name.clone(), p.version.clone()))
+            .copied()
+            .unwrap_or(0);
     }
+    by_path.into_values().collect()
 }

@@ -7,12 +7,12 @@ use std::process::Command;
 
 /// Paths of generated PEM files.
 #[derive(Debug, Clone)]
-pub(crate) struct TlsFiles {
-    pub(crate) ca_cert: PathBuf,
-    pub(crate) server_cert: PathBuf,
-    pub(crate) server_key: PathBuf,
-    pub(crate) client_cert: PathBuf,
-    pub(crate) client_key: PathBuf,
+pub struct TlsFiles {
+    pub ca_cert: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
@@ -114,8 +114,9 @@ fn signed(dir: &Path, stem: &str, subject: &str, ext: &[&str]) -> Result<(), Str
     )
 }
 
-/// Makes a CA with a server and a client certificate under `dir`.
-pub(crate) fn make_tls(dir: &Path) -> Result<TlsFiles, String> {
+/// Makes a CA with a server certificate for 127.0.0.1/localhost and a client certificate under
+/// `dir` (tests of our own TLS servers use it as well as the TLS registry).
+pub fn make_tls(dir: &Path) -> Result<TlsFiles, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     self_signed(dir, "ca", "crowsnest-test-ca", true)?;
     signed(

@@ -7,6 +7,7 @@
 //! - [`Pusher`] (from [`TestRegistry::pusher`]) pushes synthetic images through the
 //!   distribution API: [`ImageBuilder`] for Docker schema 2 / OCI images with a chosen `created`,
 //!   [`IndexBuilder`] for OCI indexes and Docker manifest lists.
+//! - [`make_tls`] makes a throw-away CA and a 127.0.0.1 server certificate signed by it.
 //! - [`FaultProxy`] sits in front of a registry and injects one [`Fault`] per matching path.
 //!
 //! Tests that need a registry call [`RegistryBuilder::start_or_skip`]: without `docker-registry`
@@ -21,6 +22,7 @@ mod push;
 mod registry;
 mod token;
 
+pub use certs::{TlsFiles, make_tls};
 pub use layer::tar_layer;
 pub use proxy::{Fault, FaultProxy};
 pub use push::{Format, ImageBuilder, IndexBuilder, PushedImage, PushedIndex, Pusher};

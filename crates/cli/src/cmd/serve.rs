@@ -4,7 +4,7 @@
 
 use super::Global;
 use anyhow::Context;
-use crowsnest_console::{Bootstrap, ConsoleConfig, SystemClock};
+use crowsnest_console::{Bootstrap, ConsoleConfig, SystemClock, Transport};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -40,6 +40,15 @@ pub(crate) struct ServeArgs {
     /// Days to keep results of images gone from their registry [default: 30].
     #[arg(long, env = "CROWSNEST_RETENTION_DAYS")]
     retention_days: Option<i64>,
+    /// PEM certificate chain for HTTPS [default: a self-signed one made in <data-dir>/tls/].
+    #[arg(long, env = "CROWSNEST_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "CROWSNEST_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy, or on a test machine).
+    #[arg(long, env = "CROWSNEST_PLAIN_HTTP", conflicts_with = "tls_cert")]
+    plain_http: bool,
     /// Where an empty `registry` (Docker Hub) points; for tests with a local stand-in.
     #[arg(long, env = "CROWSNEST_DOCKER_HUB", hide = true)]
     docker_hub: Option<String>,
@@ -57,6 +66,9 @@ struct FileConfig {
     scan_interval_hours: Option<u64>,
     parallel_specs: Option<usize>,
     retention_days: Option<i64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    plain_http: Option<bool>,
 }
 
 fn read_file_config(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<FileConfig> {
@@ -82,6 +94,7 @@ fn build_config(
 ) -> anyhow::Result<(ConsoleConfig, Option<PathBuf>)> {
     let file = read_file_config(args.config.as_deref(), &global.data_dir)?;
     let mut config = ConsoleConfig::for_data_dir(global.data_dir.clone());
+    config.transport = transport(args, &file)?;
     if let Some(listen) = args.listen.or(file.listen) {
         config.listen = listen;
     }
@@ -113,6 +126,23 @@ fn build_config(
     Ok((config, feeds))
 }
 
+/// HTTPS unless plain HTTP is asked for; the operator's certificate when given, a self-signed
+/// one otherwise. The command line and environment together win over the file.
+fn transport(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Transport> {
+    let (cert, key) = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => (Some(c.clone()), Some(k.clone())),
+        _ => (file.tls_cert.clone(), file.tls_key.clone()),
+    };
+    let plain = args.plain_http || (args.tls_cert.is_none() && file.plain_http == Some(true));
+    match (plain, cert, key) {
+        (true, None, None) => Ok(Transport::Plain),
+        (true, _, _) => anyhow::bail!("plain_http and tls_cert/tls_key exclude each other"),
+        (false, Some(cert), Some(key)) => Ok(Transport::Tls { cert, key }),
+        (false, None, None) => Ok(Transport::SelfSigned),
+        (false, _, _) => anyhow::bail!("tls_cert and tls_key go together"),
+    }
+}
+
 pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let (config, _feeds) = match build_config(&args, global) {
         Ok(c) => c,
@@ -122,6 +152,13 @@ pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<Exit
         }
     };
     let listen = config.listen;
+    let tls = match crowsnest_console::tls::server_config(&config.transport, &config.data_dir) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let state = match crowsnest_console::open(config, Arc::new(SystemClock), &Bootstrap::from_env())
         .await
     {
@@ -135,10 +172,17 @@ pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<Exit
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!(
-        "Crowsnest Console listening on http://{}",
-        listener.local_addr()?
-    );
-    crowsnest_console::serve(listener, state, crowsnest_console::shutdown_signal()).await?;
+    let addr = listener.local_addr()?;
+    let shutdown = crowsnest_console::shutdown_signal();
+    match tls {
+        Some(tls) => {
+            tracing::info!("Crowsnest Console listening on https://{addr}");
+            crowsnest_console::serve_tls(listener, tls, state, shutdown).await?;
+        }
+        None => {
+            tracing::info!("Crowsnest Console listening on http://{addr} (plain HTTP)");
+            crowsnest_console::serve(listener, state, shutdown).await?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

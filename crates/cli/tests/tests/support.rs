@@ -456,7 +456,8 @@ impl Console {
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--scan-interval-hours")
-            .arg("0");
+            .arg("0")
+            .arg("--plain-http");
         if let Some(feeds) = &self.feeds {
             cmd.arg("--feeds").arg(feeds);
         }

@@ -12,6 +12,7 @@ use crate::body::{JsonBody, QueryPairs};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::{Extension, Json};
 use crowsnest_policy::{
     ALL_COLLECTION, COLLECTION_DOCUMENT_KIND, COMPLIANCE_POLICY_TYPE, Collection,
@@ -36,7 +37,7 @@ fn builtin_refused(name: &str) -> ApiError {
 pub(crate) async fn list(
     State(state): State<AppState>,
     query: QueryPairs,
-) -> ApiResult<Json<Vec<Collection>>> {
+) -> ApiResult<(HeaderMap, Json<Vec<Collection>>)> {
     let mut all = vec![Collection::all()];
     all.extend(load_collections(&state).await?);
     if let Some(system) = query.bool("system")? {
@@ -48,7 +49,12 @@ pub(crate) async fn list(
     if query.bool("excludePrisma")? == Some(true) {
         all.retain(|c| !c.prisma);
     }
-    Ok(Json(all))
+    let mut headers = HeaderMap::new();
+    if let Some(page) = query.page()? {
+        headers.insert("Total-Count", all.len().into());
+        all = page.of(all);
+    }
+    Ok((headers, Json(all)))
 }
 
 /// Checks and fills what a client sent; the server owns the read-only fields.

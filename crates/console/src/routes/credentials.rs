@@ -48,14 +48,14 @@ pub(crate) async fn list(
     if query.bool("reverse")? == Some(true) {
         creds.reverse();
     }
-    let total = creds.len();
-    let offset = query.usize("offset")?.unwrap_or(0);
-    let page: Vec<Credential> = match query.usize("limit")? {
-        Some(limit) if limit > 0 => creds.into_iter().skip(offset).take(limit).collect(),
-        _ => creds.into_iter().skip(offset).collect(),
-    };
     let mut headers = HeaderMap::new();
-    headers.insert("Total-Count", total.into());
+    let page = match query.page()? {
+        Some(page) => {
+            headers.insert("Total-Count", creds.len().into());
+            page.of(creds)
+        }
+        None => creds,
+    };
     Ok((headers, Json(page)))
 }
 

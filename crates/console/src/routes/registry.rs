@@ -123,9 +123,14 @@ pub(crate) fn image_query(query: &QueryPairs, paged: bool) -> ApiResult<ImageQue
         .into_iter()
         .map(|n| without_scheme(&n).to_string())
         .collect();
+    // Scripts pass an image id (`sha256:…`) in `id` too, where Prisma finds it.
+    let (image_ids, keys): (Vec<String>, Vec<String>) = query
+        .all("id")
+        .into_iter()
+        .partition(|id| id.starts_with("sha256:"));
     Ok(ImageQuery {
-        keys: query.all("id"),
-        image_ids: query.all("imageID"),
+        keys,
+        image_ids: [image_ids, query.all("imageID")].concat(),
         registries: query.all("registry"),
         repositories: query.all("repository"),
         names,
@@ -225,15 +230,24 @@ pub(crate) async fn results(
     Ok((headers, Json(out)).into_response())
 }
 
+/// `GET /registry/names`: every name, or one page of them with `Total-Count` (see
+/// [`QueryPairs::page`]).
 pub(crate) async fn names(
     State(state): State<AppState>,
     query: QueryPairs,
 ) -> ApiResult<(HeaderMap, Json<Vec<String>>)> {
-    let q = image_query(&query, false)?;
+    let mut q = image_query(&query, false)?;
+    let page = query.page()?;
+    if let Some(page) = page {
+        q.offset = page.offset as u64;
+        q.limit = page.limit as u64;
+    }
     let _turn = state.reads.acquire().await.map_err(closed)?;
     let (records, total) = state.store.images(&q).await?;
     let mut headers = HeaderMap::new();
-    headers.insert("Total-Count", total.into());
+    if page.is_some() {
+        headers.insert("Total-Count", total.into());
+    }
     Ok((headers, Json(records.into_iter().map(|r| r.key).collect())))
 }
 
@@ -337,7 +351,9 @@ pub(crate) async fn download(
     });
     Ok((
         [
-            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            // Exactly `text/csv`: the vendor SDK compares the header whole and parses anything
+            // else as JSON. The rows are UTF-8 (RFC 7111 makes the charset parameter optional).
+            (CONTENT_TYPE, "text/csv"),
             (
                 CONTENT_DISPOSITION,
                 "attachment; filename=\"registry_report.csv\"",

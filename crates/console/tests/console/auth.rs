@@ -100,8 +100,9 @@ fn the_route_table_is_read_whole() {
         "only these routes may answer without credentials"
     );
     let protected = routes.iter().filter(|r| r.protected).count();
-    // Credentials 4, settings 3, policies 4, collections 5, registry results/scans 9.
-    assert_eq!(protected, 25, "{routes:#?}");
+    // Credentials 4, settings 3, policies 4, collections 5, registry results/scans 9,
+    // statuses/intelligence 1.
+    assert_eq!(protected, 26, "{routes:#?}");
 }
 
 #[tokio::test]
@@ -145,7 +146,7 @@ async fn every_route_refuses_without_valid_credentials_and_changes_nothing() {
     let expiring: &'static str = Box::leak(token.into_boxed_str());
     c.clock.advance(SignedDuration::from_mins(31));
     refused += assert_all_refused(&c, |_| Auth::Bearer(expiring), "expired token").await;
-    assert_eq!(refused, 9 * 3 * 25);
+    assert_eq!(refused, 9 * 3 * 26);
 
     // Renewal is public in the table but needs a valid token of its own.
     for auth in [

@@ -22,6 +22,8 @@ pub(crate) struct TestConsole {
 
 pub(crate) struct Builder {
     max_body_bytes: Option<usize>,
+    /// Serve HTTPS with this certificate and key, trusting `ca` in the test's client.
+    tls: Option<crowsnest_testkit::TlsFiles>,
     bootstrap: bool,
     feeds: Option<PathBuf>,
 }
@@ -29,6 +31,7 @@ pub(crate) struct Builder {
 pub(crate) fn console() -> Builder {
     Builder {
         max_body_bytes: None,
+        tls: None,
         bootstrap: true,
         feeds: None,
     }
@@ -43,6 +46,12 @@ impl Builder {
     /// Builds the vulnerability database from these feed files at start, as `serve --feeds`.
     pub(crate) fn feeds(mut self, dir: PathBuf) -> Builder {
         self.feeds = Some(dir);
+        self
+    }
+
+    /// Serves HTTPS (`serve_tls`) with the testkit's server certificate for 127.0.0.1.
+    pub(crate) fn tls(mut self, files: crowsnest_testkit::TlsFiles) -> Builder {
+        self.tls = Some(files);
         self
     }
 
@@ -81,20 +90,49 @@ impl Builder {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            crowsnest_console::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server");
-        });
+        let stopped = async {
+            let _ = rx.await;
+        };
+        let (base, http, server) = match &self.tls {
+            None => (
+                format!("http://{addr}"),
+                reqwest::Client::new(),
+                tokio::spawn(async move {
+                    crowsnest_console::serve(listener, state, stopped)
+                        .await
+                        .expect("server");
+                }),
+            ),
+            Some(files) => {
+                let transport = crowsnest_console::Transport::Tls {
+                    cert: files.server_cert.clone(),
+                    key: files.server_key.clone(),
+                };
+                let tls = crowsnest_console::tls::server_config(&transport, &data_dir)?
+                    .expect("TLS configured");
+                let ca = std::fs::read(&files.ca_cert).expect("CA file");
+                let http = reqwest::Client::builder()
+                    .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("CA PEM"))
+                    .build()
+                    .expect("HTTPS client");
+                (
+                    format!("https://{addr}"),
+                    http,
+                    tokio::spawn(async move {
+                        crowsnest_console::serve_tls(listener, tls, state, stopped)
+                            .await
+                            .expect("server");
+                    }),
+                )
+            }
+        };
         Ok(TestConsole {
             base,
             clock,
             data_dir,
-            http: reqwest::Client::new(),
+            http,
             shutdown: Some(tx),
             server: Some(server),
             _tmp: tmp,

@@ -23,6 +23,7 @@ fn image(registry: &str, repo: &str, tag: &str, vulns: Vec<Vulnerability>) -> Im
         id: "sha256:3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741".into(),
         hostname: "scanner-1".into(),
         repo_tag: ImageTag {
+            vendor: Default::default(),
             registry: registry.into(),
             repo: repo.into(),
             tag: tag.into(),
@@ -33,6 +34,7 @@ fn image(registry: &str, repo: &str, tag: &str, vulns: Vec<Vulnerability>) -> Im
         distro: "Debian GNU/Linux 11 (bullseye)".into(),
         collections: vec!["All".into(), "debian".into()],
         packages: vec![PackagesGroup {
+            vendor: Default::default(),
             pkgs_type: "package".into(),
             pkgs: vec![PackageView {
                 name: "coreutils".into(),
