@@ -169,10 +169,11 @@ impl Engine {
             .filter(|n| *n > 0)
             .unwrap_or(self.inner.config.default_scanners);
         // `scanners` workers, each taking one job at a time: a hanging image holds one worker,
-        // not a whole batch.
+        // not a whole batch. Stopping the specification cancels its open jobs in the store, so
+        // the next claim finds none; no need to ask the store about the stop before each job.
         let worker = |_: usize| async {
             loop {
-                if token.is_cancelled() || self.spec_stopped(scan.id, &spec.id).await {
+                if token.is_cancelled() {
                     return Ok::<bool, ScanError>(false);
                 }
                 let Some(job) = self.claim_job(scan, &spec).await? else {
