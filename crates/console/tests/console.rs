@@ -3,6 +3,7 @@ mod credentials;
 mod harness;
 mod load;
 mod policies;
+mod postgres;
 mod requests;
 mod scans;
 mod security;

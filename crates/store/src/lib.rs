@@ -79,3 +79,15 @@ impl<T> Store for T where
     T: UserStore + CredentialStore + DocumentStore + ScanQueue + LayerCacheStore + ResultStore
 {
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://u:pw@h/db"),
+            "postgres://***@h/db"
+        );
+        assert_eq!(super::redact_url("sqlite:///data/x"), "sqlite:///data/x");
+    }
+}

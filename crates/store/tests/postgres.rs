@@ -50,7 +50,9 @@ async fn a_different_master_key_is_refused() {
     let Some(pg) = server() else { return };
     let key = MasterKey::generate();
     let url = pg.create_database().unwrap();
-    let s = PostgresStore::open(&url, SecretBox::new(&key)).await.unwrap();
+    let s = PostgresStore::open(&url, SecretBox::new(&key))
+        .await
+        .unwrap();
     s.close().await;
 
     let other = PostgresStore::open(&url, SecretBox::new(&MasterKey::generate())).await;
@@ -58,8 +60,12 @@ async fn a_different_master_key_is_refused() {
     assert!(matches!(err, StoreError::WrongMasterKey(_)), "{err:?}");
     assert!(err.to_string().contains("CROWSNEST_MASTER_KEY"), "{err}");
 
-    let s = PostgresStore::open(&url, SecretBox::new(&key)).await.unwrap();
-    s.upsert_credential(credential("reg", "s3cret")).await.unwrap();
+    let s = PostgresStore::open(&url, SecretBox::new(&key))
+        .await
+        .unwrap();
+    s.upsert_credential(credential("reg", "s3cret"))
+        .await
+        .unwrap();
     let c = s.credential("reg").await.unwrap().unwrap();
     assert_eq!(s.reveal(&c.secret).unwrap(), "s3cret");
     s.close().await;
@@ -119,7 +125,9 @@ async fn nodes_share_the_queue_without_double_claims() {
     let mut nodes = Vec::new();
     for _ in 0..4 {
         nodes.push(Arc::new(
-            PostgresStore::open(&url, SecretBox::new(&key)).await.unwrap(),
+            PostgresStore::open(&url, SecretBox::new(&key))
+                .await
+                .unwrap(),
         ));
     }
     let scan = nodes[0]
@@ -144,7 +152,11 @@ async fn nodes_share_the_queue_without_double_claims() {
                         return mine;
                     }
                     for j in got {
-                        assert!(node.finish_job(j.id, JobState::Done, "", None).await.unwrap());
+                        assert!(
+                            node.finish_job(j.id, JobState::Done, "", None)
+                                .await
+                                .unwrap()
+                        );
                         mine.push(j.id);
                     }
                 }
@@ -196,5 +208,8 @@ async fn other_url_schemes_are_refused() {
     .expect("mysql is not a backend");
     assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("postgres://") && !text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("postgres://") && !text.contains("hunter2"),
+        "{text}"
+    );
 }

@@ -271,7 +271,9 @@ impl TestPostgres {
     pub fn restart(&mut self) -> Result<()> {
         self.stop();
         let mut c = command(&self.bin.join("postgres"), self.user);
-        c.arg("-D").arg(&self.data).args(["-p", &self.port.to_string()]);
+        c.arg("-D")
+            .arg(&self.data)
+            .args(["-p", &self.port.to_string()]);
         for (name, value) in &self.settings {
             c.arg("-c").arg(format!("{name}={value}"));
         }
