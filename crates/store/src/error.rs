@@ -20,8 +20,8 @@ pub enum StoreError {
     /// The store holds secrets sealed with another master key: opening it with this one would
     /// make every stored credential unusable, so the store refuses to open.
     #[error(
-        "the master key cannot open {0} stored in this database: every node sharing a database must \
-         start with the same CROWSNEST_MASTER_KEY (the key that sealed them)"
+        "the master key cannot open {0}: every node sharing a database must start with the same \
+         CROWSNEST_MASTER_KEY (the key of the node that first opened it)"
     )]
     WrongMasterKey(String),
     #[error(

@@ -80,11 +80,16 @@ impl PostgresStore {
             .bind(MIGRATION_LOCK)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await?;
+        // Checked rather than `IF NOT EXISTS`, which logs a notice on every start.
+        let exists: bool =
+            sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL")
+                .fetch_one(&mut *tx)
+                .await?;
+        if !exists {
+            sqlx::query("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY NOT NULL)")
+                .execute(&mut *tx)
+                .await?;
+        }
         let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
             .fetch_all(&mut *tx)
             .await?;
@@ -103,9 +108,24 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// Refuses a master key that cannot open what the database holds: the check value the
-    /// first node sealed (written now if there is none) and every stored credential secret.
+    /// Refuses a master key that cannot open what the database holds: every stored credential
+    /// secret, and the check value the first node sealed (written now if there is none, so an
+    /// empty database shared by nodes with different keys is refused too).
     async fn check_master_key(&self) -> Result<()> {
+        let docs: Vec<(String, String)> = sqlx::query_as("SELECT id, doc FROM credentials")
+            .fetch_all(&self.pool)
+            .await?;
+        for (id, doc) in docs {
+            let mut credential: Credential = serde_json::from_str(&doc)?;
+            for secret in credential.secrets_mut() {
+                if !secret.encrypted.is_empty() && self.secrets.open(&secret.encrypted).is_err() {
+                    return Err(StoreError::WrongMasterKey(format!(
+                        "the secret of stored credential {id:?}"
+                    )));
+                }
+            }
+        }
+        // Written only once the secrets opened, so a wrong key never becomes the reference.
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
         )
@@ -119,21 +139,8 @@ impl PostgresStore {
             .await?;
         if self.secrets.open(&sealed).ok().as_deref() != Some(KEY_CHECK_PLAIN) {
             return Err(StoreError::WrongMasterKey(
-                "the key check written by the first node".into(),
+                "the key check sealed by the node that first opened this database".into(),
             ));
-        }
-        let docs: Vec<(String, String)> = sqlx::query_as("SELECT id, doc FROM credentials")
-            .fetch_all(&self.pool)
-            .await?;
-        for (id, doc) in docs {
-            let mut credential: Credential = serde_json::from_str(&doc)?;
-            for secret in credential.secrets_mut() {
-                if !secret.encrypted.is_empty() && self.secrets.open(&secret.encrypted).is_err() {
-                    return Err(StoreError::WrongMasterKey(format!(
-                        "the secret of credential {id:?}"
-                    )));
-                }
-            }
         }
         Ok(())
     }

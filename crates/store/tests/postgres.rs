@@ -73,6 +73,19 @@ async fn a_different_master_key_is_refused() {
         .await
         .expect_err("another key must be refused");
     assert!(matches!(err, StoreError::WrongMasterKey(_)), "{err:?}");
+
+    // Without the check value (a database filled by other means), the secrets decide, and a
+    // refused key does not leave a check value of its own behind.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM settings WHERE key = 'masterKeyCheck'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = PostgresStore::open(&url, SecretBox::new(&MasterKey::generate()))
+        .await
+        .expect_err("another key must be refused by the stored secret");
+    assert!(err.to_string().contains("\"reg\""), "{err}");
+    PostgresStore::open(&url, SecretBox::new(&key)).await.unwrap();
 }
 
 /// Nodes starting at the same moment on an empty database all open it: each migration is
