@@ -4,7 +4,9 @@
 //! The rules are in the SQL, as in SQLite: a claim is one statement that locks the jobs it
 //! takes with `FOR UPDATE SKIP LOCKED` (claimers never wait for each other and never share a
 //! job), a stopped record is kept stopped by the upsert, and a retry returns only a job that is
-//! still running. A second running regular scan is refused by a unique index, so two Consoles
+//! still running. Statements that change many jobs lock them in id order first, so two of
+//! them (a stop and a lease release from different nodes) wait for each other instead of
+//! deadlocking; claims skip locked jobs and never wait. A second running regular scan is refused by a unique index, so two Consoles
 //! starting one at the same moment cannot both succeed.
 
 use super::PostgresStore;
@@ -221,7 +223,9 @@ impl ScanQueue for PostgresStore {
         // for it and then cancels it as running.
         let cancelled = sqlx::query(
             "UPDATE scan_jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL
-             WHERE scan_id = $1 AND spec_id = $2 AND state IN ('pending', 'running')",
+             WHERE id IN (SELECT id FROM scan_jobs
+                          WHERE scan_id = $1 AND spec_id = $2 AND state IN ('pending', 'running')
+                          ORDER BY id FOR UPDATE)",
         )
         .bind(scan_id)
         .bind(spec_id)
@@ -362,7 +366,9 @@ impl ScanQueue for PostgresStore {
     async fn release_expired_leases(&self, now: i64) -> Result<u64> {
         let n = sqlx::query(
             "UPDATE scan_jobs SET state = 'pending', lease_owner = NULL, lease_until = NULL
-             WHERE state = 'running' AND (lease_until IS NULL OR lease_until < $1)",
+             WHERE id IN (SELECT id FROM scan_jobs
+                          WHERE state = 'running' AND (lease_until IS NULL OR lease_until < $1)
+                          ORDER BY id FOR UPDATE)",
         )
         .bind(now)
         .execute(&self.pool)
@@ -374,7 +380,10 @@ impl ScanQueue for PostgresStore {
     async fn cancel_jobs(&self, scan_id: i64, spec_id: Option<&str>) -> Result<u64> {
         let n = sqlx::query(
             "UPDATE scan_jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL
-             WHERE scan_id = $1 AND ($2::TEXT IS NULL OR spec_id = $2) AND state IN ('pending', 'running')",
+             WHERE id IN (SELECT id FROM scan_jobs
+                          WHERE scan_id = $1 AND ($2::TEXT IS NULL OR spec_id = $2)
+                            AND state IN ('pending', 'running')
+                          ORDER BY id FOR UPDATE)",
         )
         .bind(scan_id)
         .bind(spec_id)
