@@ -260,8 +260,8 @@ async fn concurrent_stops_releases_and_claims_never_fail() {
     let mut tasks = Vec::new();
     for spec in 0..SPECS {
         // Claimers with leases already expired, so the releases below find running jobs.
-        for n in 0..nodes.len() {
-            let node = nodes[n].clone();
+        for node in &nodes {
+            let node = node.clone();
             tasks.push(tokio::spawn(async move {
                 let spec = format!("s{spec}");
                 for _ in 0..10 {
