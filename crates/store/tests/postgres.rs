@@ -290,3 +290,52 @@ async fn concurrent_stops_releases_and_claims_never_fail() {
     assert_eq!(counts.total as usize, SPECS * 60);
     assert_eq!(counts.done + counts.cancelled, counts.total, "{counts:?}");
 }
+
+/// A lease release (all scans, in table order) and a cancel of a whole scan (in index order)
+/// over the same running jobs, many rounds: neither fails with a deadlock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lease_releases_and_scan_cancels_do_not_deadlock() {
+    let Some(pg) = server() else { return };
+    let url = pg.create_database().unwrap();
+    let key = MasterKey::generate();
+    let a = Arc::new(
+        PostgresStore::open(&url, SecretBox::new(&key))
+            .await
+            .unwrap(),
+    );
+    let b = Arc::new(
+        PostgresStore::open(&url, SecretBox::new(&key))
+            .await
+            .unwrap(),
+    );
+    const SPECS: usize = 8;
+    for _ in 0..15 {
+        let scan = a.create_scan(ScanKind::OnDemand, "", "t0").await.unwrap();
+        let jobs: Vec<_> = (0..SPECS * 50)
+            .map(|i| JobRecord {
+                spec_id: format!("s{}", i % SPECS),
+                ..job(scan.id, i)
+            })
+            .collect();
+        a.insert_jobs(&jobs).await.unwrap();
+        for spec in 0..SPECS {
+            a.claim_jobs(scan.id, &format!("s{spec}"), "n", 0, 1, 1000)
+                .await
+                .unwrap();
+        }
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let (a, b) = (a.clone(), b.clone());
+            tasks.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    a.release_expired_leases(2).await
+                } else {
+                    b.cancel_jobs(scan.id, None).await
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+    }
+}

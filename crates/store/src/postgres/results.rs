@@ -98,11 +98,15 @@ impl ResultStore for PostgresStore {
     }
 
     async fn touch_images(&self, keys: &[String], now: &str) -> Result<()> {
-        sqlx::query("UPDATE images SET last_seen = $1 WHERE key = ANY($2)")
-            .bind(now)
-            .bind(keys)
-            .execute(&self.pool)
-            .await?;
+        // Rows locked in key order, as the purge does, so the two never deadlock.
+        sqlx::query(
+            "UPDATE images SET last_seen = $1
+             WHERE key IN (SELECT key FROM images WHERE key = ANY($2) ORDER BY key FOR UPDATE)",
+        )
+        .bind(now)
+        .bind(keys)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -156,10 +160,13 @@ impl ResultStore for PostgresStore {
     }
 
     async fn purge_images_unseen_since(&self, cutoff: &str) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM images WHERE last_seen < $1")
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(sqlx::query(
+            "DELETE FROM images
+             WHERE key IN (SELECT key FROM images WHERE last_seen < $1 ORDER BY key FOR UPDATE)",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 }
