@@ -339,3 +339,26 @@ async fn lease_releases_and_scan_cancels_do_not_deadlock() {
         }
     }
 }
+
+/// The server restarting (a fast shutdown closes every connection) between two calls: the
+/// store reconnects on its own and nothing written before is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_store_reconnects_after_a_server_restart() {
+    let Some(mut pg) = PostgresBuilder::new().start_or_skip() else {
+        return;
+    };
+    let url = pg.create_database().unwrap();
+    let key = MasterKey::generate();
+    let s = PostgresStore::open(&url, SecretBox::new(&key))
+        .await
+        .unwrap();
+    s.upsert_credential(credential("reg", "s3cret"))
+        .await
+        .unwrap();
+    pg.stop();
+    assert!(!pg.is_running());
+    // (A call now would wait for the server up to the pool's acquire timeout, 30 s.)
+    pg.restart().unwrap();
+    let c = s.credential("reg").await.unwrap().unwrap();
+    assert_eq!(s.reveal(&c.secret).unwrap(), "s3cret");
+}
