@@ -428,6 +428,11 @@ impl ScanQueue for PostgresStore {
 
     async fn push_scan_error(&self, now: &str, message: &str, keep: u64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        // One writer at a time: otherwise two trims, each not seeing the other's new row, can
+        // leave `keep + 1` rows. Readers are not blocked by this lock mode.
+        sqlx::query("LOCK TABLE scan_errors IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO scan_errors (time, message) VALUES ($1, $2)")
             .bind(now)
             .bind(message)
