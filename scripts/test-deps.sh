@@ -11,6 +11,7 @@ want python3-venv    # crates/console prisma_sdk test: a venv for the vendor's P
 want docker-registry # crowsnest-registry tests + benchmark (crowsnest-testkit starts it on 127.0.0.1)
 want apache2-utils   # htpasswd -B for crowsnest-testkit's Basic-auth registry
 want openssl         # crowsnest-testkit's CA, server/client certs and token-signing key
+want postgresql      # crates/store contract suite on PostgreSQL, console/cli serve tests (crowsnest-testkit runs initdb + postgres)
 want python3-apt     # crates/version differential tests: apt_pkg.version_compare (dpkg order)
 want python3-rpm     # crates/version differential tests: rpm.ver (rpm EVR order)
 want python3-packaging  # crates/version differential tests: packaging.version (PEP 440)
@@ -24,6 +25,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# PostgreSQL refuses to run as root (CI does): crowsnest-testkit runs it as this unprivileged user.
+if [ "$(id -u)" = 0 ] && ! id crowsnest-test >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin crowsnest-test
 fi
 
 # crates/cli tests (image_formats: SARIF 2.1.0, CycloneDX 1.5 and SPDX 2.3 output validated against

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub struct ConsoleConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
-    /// `sqlite://…` URL of the store.
+    /// URL of the store: `sqlite://PATH` (the default, in the data dir) or `postgres://…`.
     pub database: String,
     pub token_ttl: SignedDuration,
     /// Largest request body accepted; a 19,999-spec PUT is about 3 MB.

@@ -4,7 +4,7 @@
 use crate::config::{ConsoleConfig, ConsoleError};
 use crate::tls::TlsListener;
 use crate::{AppState, Clock, ensure_admin, router};
-use crowsnest_store::{MasterKey, SecretBox, SqliteStore, Store};
+use crowsnest_store::{MasterKey, SecretBox, Store};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,14 +53,9 @@ pub async fn open(
         ))
     })?;
     let key = MasterKey::load_or_create(&config.data_dir, bootstrap.master_key.as_deref())?;
-    let store: Arc<dyn Store> = if config.database.starts_with("sqlite:") {
-        Arc::new(SqliteStore::open(&config.database, SecretBox::new(&key)).await?)
-    } else {
-        return Err(ConsoleError::Config(format!(
-            "unsupported --database {:?}: use sqlite://PATH (PostgreSQL support comes later)",
-            redact_url(&config.database)
-        )));
-    };
+    // SQLite or PostgreSQL by the URL's scheme; another scheme is a typed error naming both.
+    let store: Arc<dyn Store> =
+        crowsnest_store::open(&config.database, SecretBox::new(&key)).await?;
     let now = clock.now().to_string();
     let admin = match (&bootstrap.admin_user, &bootstrap.admin_password) {
         (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
@@ -159,14 +154,6 @@ fn report_db_age(db_path: &Path) {
     }
 }
 
-/// A database URL without its password, for messages.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
-    }
-}
-
 /// Serves the API over plain HTTP on `listener`, with the scan engine beside it, until
 /// `shutdown` resolves.
 pub async fn serve(
@@ -244,15 +231,4 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            super::redact_url("postgres://u:pw@h/db"),
-            "postgres://***@h/db"
-        );
-    }
 }

@@ -4,6 +4,7 @@ mod credentials;
 mod harness;
 mod load;
 mod policies;
+mod postgres;
 mod prisma_sdk;
 mod requests;
 mod scans;

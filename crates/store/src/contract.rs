@@ -4,8 +4,8 @@
 //! once: the concurrency test opens one, other tests one each) and panics when the backend
 //! breaks the contract. A backend runs all of them with [`contract_tests!`](crate::contract_tests),
 //! which writes one `#[tokio::test]` per function, so a function added here is run by every
-//! backend without anyone listing it again. The SQLite tests in `crates/store/tests` do that; a
-//! PostgreSQL store calls the same macro with its own factory.
+//! backend without anyone listing it again. The tests in `crates/store/tests` do that for SQLite
+//! and for PostgreSQL (a real server, each test on a fresh database).
 
 mod concurrency;
 mod credentials;
@@ -48,11 +48,30 @@ where
 }
 
 /// Writes one `#[tokio::test]` per contract function, each calling `$factory` (an expression
-/// evaluated once per test, giving a [`Factory`]).
+/// evaluated once per test, giving a [`Factory`]). With `optional:`, the expression gives an
+/// `Option` of a factory instead, and a test returns early on `None`: for a backend whose server
+/// may be missing (its helper prints why it is skipped, or panics when it must not be).
 #[macro_export]
 macro_rules! contract_tests {
-    ($factory:expr) => {
-        $crate::contract_tests!(@each $factory;
+    (@each [plain] $factory:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::contract::$name($factory).await;
+            }
+        )+
+    };
+    (@each [optional] $factory:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let Some(factory) = $factory else { return };
+                $crate::contract::$name(factory).await;
+            }
+        )+
+    };
+    (@all $mode:tt $factory:expr) => {
+        $crate::contract_tests!(@each $mode $factory;
             users_are_unique,
             documents_by_kind,
             layer_facts_by_digest,
@@ -74,12 +93,10 @@ macro_rules! contract_tests {
             parallel_writers_all_succeed_and_are_readable,
         );
     };
-    (@each $factory:expr; $($name:ident),+ $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                $crate::contract::$name($factory).await;
-            }
-        )+
+    (optional: $factory:expr) => {
+        $crate::contract_tests!(@all [optional] $factory);
+    };
+    ($factory:expr) => {
+        $crate::contract_tests!(@all [plain] $factory);
     };
 }

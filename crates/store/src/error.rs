@@ -17,6 +17,17 @@ pub enum StoreError {
     Decrypt,
     #[error("master key: {0}")]
     MasterKey(String),
+    /// The store holds secrets sealed with another master key: opening it with this one would
+    /// make every stored credential unusable, so the store refuses to open.
+    #[error(
+        "the master key cannot open {0}: every node sharing a database must start with the same \
+         CROWSNEST_MASTER_KEY (the key of the node that first opened it)"
+    )]
+    WrongMasterKey(String),
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+    )]
+    UnsupportedUrl(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A row holds a state no variant knows (written by a newer version, or damaged).

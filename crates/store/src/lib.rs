@@ -5,8 +5,9 @@
 //! [`ScanQueue`] (scans, their per-specification records, leased jobs and scan errors),
 //! [`LayerCacheStore`] and [`ResultStore`]. A caller takes only the part it needs; [`Store`] is
 //! all of them, implemented for any type that implements each, so `Arc<dyn Store>` is what the
-//! Console passes around. [`SqliteStore`] is the embedded backend; a PostgreSQL one can follow
-//! behind the same traits and must pass the same [`contract`] suite (feature `contract`).
+//! Console passes around. [`SqliteStore`] is the embedded backend (the default);
+//! [`PostgresStore`] is the shared one, for several processes on one database. Both pass the
+//! same [`contract`] suite (feature `contract`); [`open`] picks one by the URL's scheme.
 //!
 //! Every method is atomic, and every state that must survive a restart or be shared between
 //! processes (a stopped specification, a retry time, a reported progress) lives here, not in
@@ -17,6 +18,7 @@ mod credentials;
 mod documents;
 mod error;
 mod layer_cache;
+mod postgres;
 mod records;
 mod results;
 mod scan_queue;
@@ -32,6 +34,7 @@ pub use credentials::CredentialStore;
 pub use documents::DocumentStore;
 pub use error::StoreError;
 pub use layer_cache::LayerCacheStore;
+pub use postgres::PostgresStore;
 pub use records::{
     ImageQuery, ImageRecord, JobCounts, JobRecord, ScanRecord, ScanSpecRecord, UserRecord,
 };
@@ -41,6 +44,28 @@ pub use secrets::{MasterKey, SecretBox};
 pub use sqlite::SqliteStore;
 pub use state::{JobState, ScanKind, ScanState, SpecState};
 pub use users::UserStore;
+
+/// Opens the store a URL names: `sqlite://PATH` (or `sqlite:PATH`), or `postgres://…` /
+/// `postgresql://…`. Any other scheme is [`StoreError::UnsupportedUrl`].
+pub async fn open(url: &str, secrets: SecretBox) -> Result<std::sync::Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStore::open(url, secrets).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(
+            PostgresStore::open(url, secrets).await?,
+        ))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -53,4 +78,16 @@ pub trait Store:
 impl<T> Store for T where
     T: UserStore + CredentialStore + DocumentStore + ScanQueue + LayerCacheStore + ResultStore
 {
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://u:pw@h/db"),
+            "postgres://***@h/db"
+        );
+        assert_eq!(super::redact_url("sqlite:///data/x"), "sqlite:///data/x");
+    }
 }

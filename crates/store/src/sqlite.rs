@@ -20,7 +20,6 @@ mod users;
 
 use crate::Result;
 use crate::secrets::SecretBox;
-use crowsnest_model::credential::{Credential, Secret};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
@@ -124,30 +123,5 @@ impl SqliteStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// Seals every plain secret; an empty incoming secret keeps the stored one.
-    fn seal(&self, mut incoming: Credential, existing: Option<&Credential>) -> Credential {
-        let mut kept: Vec<Secret> = existing
-            .map(|e| {
-                e.clone()
-                    .secrets_mut()
-                    .into_iter()
-                    .map(|s| s.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        for (i, secret) in incoming.secrets_mut().into_iter().enumerate() {
-            if !secret.plain.is_empty() {
-                secret.encrypted = self.secrets.seal(&secret.plain);
-                // The plain value must not outlive this function in the document we store.
-                secret.plain.clear();
-            } else if secret.encrypted.is_empty()
-                && let Some(old) = kept.get_mut(i)
-            {
-                secret.encrypted = std::mem::take(&mut old.encrypted);
-            }
-        }
-        incoming
     }
 }

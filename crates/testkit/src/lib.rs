@@ -8,15 +8,19 @@
 //!   distribution API: [`ImageBuilder`] for Docker schema 2 / OCI images with a chosen `created`,
 //!   [`IndexBuilder`] for OCI indexes and Docker manifest lists.
 //! - [`make_tls`] makes a throw-away CA and a 127.0.0.1 server certificate signed by it.
+//! - [`PostgresBuilder`] starts a real PostgreSQL server (`initdb` in a temp dir, as an
+//!   unprivileged user when run as root) on a free 127.0.0.1 port; [`TestPostgres`] hands out a
+//!   fresh database per test and stops the server by its PID on drop.
 //! - [`FaultProxy`] sits in front of a registry and injects one [`Fault`] per matching path.
 //!
 //! Tests that need a registry call [`RegistryBuilder::start_or_skip`]: without `docker-registry`
 //! it prints why and returns `None`, unless `CROWSNEST_REQUIRE_REGISTRY` is set (CI), where it
 //! panics instead. `scripts/test-deps.sh` installs `docker-registry`, `apache2-utils` and
-//! `openssl`. Everything listens on 127.0.0.1 only.
+//! `openssl`, `postgresql` and the `crowsnest-test` user. Everything listens on 127.0.0.1 only.
 
 mod certs;
 mod layer;
+mod postgres;
 mod proxy;
 mod push;
 mod registry;
@@ -24,6 +28,7 @@ mod token;
 
 pub use certs::{TlsFiles, make_tls};
 pub use layer::tar_layer;
+pub use postgres::{PostgresBuilder, TestPostgres, postgres_available, postgres_bin_dir};
 pub use proxy::{Fault, FaultProxy};
 pub use push::{Format, ImageBuilder, IndexBuilder, PushedImage, PushedIndex, Pusher};
 pub use registry::{

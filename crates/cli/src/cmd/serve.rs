@@ -5,6 +5,7 @@
 use super::Global;
 use anyhow::Context;
 use crowsnest_console::{Bootstrap, ConsoleConfig, SystemClock, Transport};
+use crowsnest_store::StoreError;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ pub(crate) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8083].
     #[arg(long, env = "CROWSNEST_LISTEN")]
     listen: Option<SocketAddr>,
-    /// Store URL [default: sqlite://<data-dir>/crowsnest.sqlite].
+    /// Store URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (also read from
+    /// CROWSNEST_DATABASE_URL) [default: sqlite://<data-dir>/crowsnest.sqlite].
     #[arg(long, env = "CROWSNEST_DATABASE")]
     database: Option<String>,
     /// TOML configuration file [default: <data-dir>/crowsnest.toml when it exists].
@@ -88,6 +90,16 @@ fn read_file_config(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<
     }
 }
 
+/// The second name of the store URL's variable, the one PostgreSQL tooling uses.
+const DATABASE_URL_ENV: &str = "CROWSNEST_DATABASE_URL";
+
+/// The store URL: `--database` or `CROWSNEST_DATABASE` (clap reads both), else the variable
+/// named `env_url`, else the file's `database`.
+fn database_url(flag: Option<String>, env_url: &str, file: Option<String>) -> Option<String> {
+    flag.or_else(|| std::env::var(env_url).ok().filter(|v| !v.is_empty()))
+        .or(file)
+}
+
 fn build_config(
     args: &ServeArgs,
     global: &Global,
@@ -98,7 +110,7 @@ fn build_config(
     if let Some(listen) = args.listen.or(file.listen) {
         config.listen = listen;
     }
-    if let Some(db) = args.database.clone().or(file.database) {
+    if let Some(db) = database_url(args.database.clone(), DATABASE_URL_ENV, file.database) {
         config.database = db;
     }
     if let Some(minutes) = args.token_ttl_minutes.or(file.token_ttl_minutes) {
@@ -163,7 +175,13 @@ pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<Exit
         .await
     {
         Ok(s) => s,
-        Err(e @ crowsnest_console::ConsoleError::NoUsers) => {
+        // Configuration the operator must fix: said plainly, exit status 2.
+        Err(
+            e @ (crowsnest_console::ConsoleError::NoUsers
+            | crowsnest_console::ConsoleError::Store(
+                StoreError::WrongMasterKey(_) | StoreError::UnsupportedUrl(_),
+            )),
+        ) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
@@ -185,4 +203,30 @@ pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<Exit
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_url;
+
+    #[test]
+    fn database_url_order_flag_then_second_variable_then_file() {
+        let file = || Some("sqlite:///from-file".to_string());
+        let flag = Some("postgres://db/flag".to_string());
+        assert_eq!(
+            database_url(flag.clone(), "PATH", file()).as_deref(),
+            Some("postgres://db/flag")
+        );
+        // An unset variable leaves the file's value; a set one (PATH stands in) wins over it.
+        let unset = "CROWSNEST_TEST_SURELY_UNSET_VARIABLE";
+        assert_eq!(
+            database_url(None, unset, file()).as_deref(),
+            Some("sqlite:///from-file")
+        );
+        assert_eq!(database_url(None, unset, None), None);
+        assert_eq!(
+            database_url(None, "PATH", file()),
+            std::env::var("PATH").ok()
+        );
+    }
 }

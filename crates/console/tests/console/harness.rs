@@ -26,6 +26,8 @@ pub(crate) struct Builder {
     tls: Option<crowsnest_testkit::TlsFiles>,
     bootstrap: bool,
     feeds: Option<PathBuf>,
+    database: Option<String>,
+    master_key: Option<String>,
 }
 
 pub(crate) fn console() -> Builder {
@@ -34,6 +36,8 @@ pub(crate) fn console() -> Builder {
         tls: None,
         bootstrap: true,
         feeds: None,
+        database: None,
+        master_key: None,
     }
 }
 
@@ -55,6 +59,18 @@ impl Builder {
         self
     }
 
+    /// The store URL (`--database`), instead of SQLite in the data dir.
+    pub(crate) fn database(mut self, url: &str) -> Builder {
+        self.database = Some(url.to_string());
+        self
+    }
+
+    /// `CROWSNEST_MASTER_KEY`, instead of a key file created in the data dir.
+    pub(crate) fn master_key(mut self, key: &str) -> Builder {
+        self.master_key = Some(key.to_string());
+        self
+    }
+
     pub(crate) fn without_admin(mut self) -> Builder {
         self.bootstrap = false;
         self
@@ -66,6 +82,9 @@ impl Builder {
         config.docker_hub = Some("http://127.0.0.1:9".into());
         config.scan_interval_hours = 0;
         config.feeds = self.feeds.clone();
+        if let Some(url) = &self.database {
+            config.database = url.clone();
+        }
         if let Some(n) = self.max_body_bytes {
             config.max_body_bytes = n;
         }
@@ -82,7 +101,7 @@ impl Builder {
         let bootstrap = Bootstrap {
             admin_user: self.bootstrap.then(|| ADMIN.to_string()),
             admin_password: self.bootstrap.then(|| ADMIN_PASSWORD.to_string()),
-            master_key: None,
+            master_key: self.master_key.clone(),
         };
         let state =
             crowsnest_console::open(self.config(data_dir.clone()), clock.clone(), &bootstrap)

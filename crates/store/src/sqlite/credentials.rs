@@ -2,15 +2,12 @@
 //! specifications in the order the client gave them.
 
 use super::SqliteStore;
+use crate::credentials::{HARBOR_SUFFIX, WEBHOOK_SUFFIX, describe_spec, seal_credential, spec_doc};
 use crate::{CredentialStore, Result, StoreError};
 use crowsnest_model::credential::{Credential, Secret};
 use crowsnest_model::spec::{RegistrySettings, RegistrySpecification};
 use sqlx::Row;
 use std::collections::HashSet;
-
-/// Keys in the `settings` table.
-const WEBHOOK_SUFFIX: &str = "webhookUrlSuffix";
-const HARBOR_SUFFIX: &str = "harborScannerUrlSuffix";
 
 #[async_trait::async_trait]
 impl CredentialStore for SqliteStore {
@@ -36,7 +33,7 @@ impl CredentialStore for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?;
         let old: Option<Credential> = old.map(|d| serde_json::from_str(&d)).transpose()?;
-        let mut sealed = self.seal(credential, old.as_ref());
+        let mut sealed = seal_credential(&self.secrets, credential, old.as_ref());
         if let Some(old) = &old {
             // Creation time is the first save's, whatever the client sends.
             sealed.created = old.created.clone().or(sealed.created);
@@ -202,23 +199,5 @@ impl CredentialStore for SqliteStore {
         }
         tx.commit().await?;
         Ok(())
-    }
-}
-
-fn spec_doc(spec: &RegistrySpecification) -> Result<String> {
-    Ok(serde_json::to_string(spec)?)
-}
-
-/// How a registry specification is named in messages: registry and repository.
-fn describe_spec(spec: &RegistrySpecification) -> String {
-    let registry = if spec.registry.is_empty() {
-        "Docker Hub"
-    } else {
-        spec.registry.as_str()
-    };
-    if spec.repository.is_empty() {
-        registry.to_string()
-    } else {
-        format!("{registry}/{}", spec.repository)
     }
 }

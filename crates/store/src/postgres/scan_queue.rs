@@ -1,0 +1,459 @@
+//! [`ScanQueue`] in PostgreSQL: scans, per-specification records, leased jobs and scan errors,
+//! shared by every node on the database.
+//!
+//! The rules are in the SQL, as in SQLite: a claim is one statement that locks the jobs it
+//! takes with `FOR UPDATE SKIP LOCKED` (claimers never wait for each other and never share a
+//! job), a stopped record is kept stopped by the upsert, and a retry returns only a job that is
+//! still running. Statements that change many jobs lock them in id order first, so two of
+//! them (a stop and a lease release from different nodes) wait for each other instead of
+//! deadlocking; claims skip locked jobs and never wait. A second running regular scan is refused by a unique index, so two Consoles
+//! starting one at the same moment cannot both succeed.
+
+use super::PostgresStore;
+use crate::{
+    JobCounts, JobRecord, JobState, Result, ScanKind, ScanQueue, ScanRecord, ScanSpecRecord,
+    ScanState, StoreError,
+};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+/// Reads a state column, refusing a spelling this version does not know.
+fn state<T: std::str::FromStr<Err = StoreError>>(r: &PgRow, column: &str) -> Result<T> {
+    r.try_get::<String, _>(column)?.parse()
+}
+
+fn scan_from(r: &PgRow) -> Result<ScanRecord> {
+    Ok(ScanRecord {
+        id: r.try_get("id")?,
+        kind: state(r, "kind")?,
+        state: state(r, "state")?,
+        started: r.try_get("started")?,
+        finished: r.try_get("finished")?,
+        request: r.try_get("request")?,
+    })
+}
+
+fn spec_from(r: &PgRow) -> Result<ScanSpecRecord> {
+    Ok(ScanSpecRecord {
+        scan_id: r.try_get("scan_id")?,
+        spec_id: r.try_get("spec_id")?,
+        spec: r.try_get("spec")?,
+        state: state(r, "state")?,
+        repos_total: r.try_get("repos_total")?,
+        repos_done: r.try_get("repos_done")?,
+        error: r.try_get("error")?,
+        started: r.try_get("started")?,
+    })
+}
+
+fn job_from(r: &PgRow) -> Result<JobRecord> {
+    Ok(JobRecord {
+        id: r.try_get("id")?,
+        scan_id: r.try_get("scan_id")?,
+        spec_id: r.try_get("spec_id")?,
+        registry: r.try_get("registry")?,
+        repo: r.try_get("repo")?,
+        tag: r.try_get("tag")?,
+        digest: r.try_get("digest")?,
+        created: r.try_get("created")?,
+        state: state(r, "state")?,
+        attempts: r.try_get("attempts")?,
+        error: r.try_get("error")?,
+    })
+}
+
+const SCAN_COLUMNS: &str = "id, kind, state, started, finished, request";
+const JOB_COLUMNS: &str =
+    "id, scan_id, spec_id, registry, repo, tag, digest, created, state, attempts, error";
+
+fn regular_scan_running(id: Option<i64>) -> StoreError {
+    let id = id.map_or_else(String::new, |id| format!(" (id {id})"));
+    StoreError::Conflict(format!(
+        "a regular registry scan{id} is already running; stop it with POST /registry/stop or wait for it to finish"
+    ))
+}
+
+#[async_trait::async_trait]
+impl ScanQueue for PostgresStore {
+    async fn create_scan(&self, kind: ScanKind, request: &str, now: &str) -> Result<ScanRecord> {
+        if kind == ScanKind::Regular {
+            let running: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM scans WHERE kind = 'regular' AND state = 'running' LIMIT 1",
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(id) = running {
+                return Err(regular_scan_running(Some(id)));
+            }
+        }
+        // The check above only words the usual refusal; the unique index decides a race.
+        let r = sqlx::query_scalar(
+            "INSERT INTO scans (kind, state, started, request) VALUES ($1, 'running', $2, $3) RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(now)
+        .bind(request)
+        .fetch_one(&self.pool)
+        .await;
+        let id: i64 = match r {
+            Ok(id) => id,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(regular_scan_running(None));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(ScanRecord {
+            id,
+            kind,
+            state: ScanState::Running,
+            started: now.to_string(),
+            finished: None,
+            request: request.to_string(),
+        })
+    }
+
+    async fn scan(&self, id: i64) -> Result<Option<ScanRecord>> {
+        let sql = format!("SELECT {SCAN_COLUMNS} FROM scans WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(scan_from).transpose()
+    }
+
+    async fn scans_in_state(&self, state: ScanState) -> Result<Vec<ScanRecord>> {
+        let sql = format!("SELECT {SCAN_COLUMNS} FROM scans WHERE state = $1 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(state.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(scan_from).collect()
+    }
+
+    async fn latest_scan(&self, kind: ScanKind) -> Result<Option<ScanRecord>> {
+        let sql =
+            format!("SELECT {SCAN_COLUMNS} FROM scans WHERE kind = $1 ORDER BY id DESC LIMIT 1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(kind.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(scan_from).transpose()
+    }
+
+    async fn finish_scan(&self, id: i64, state: ScanState, now: &str) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE scans SET state = $1, finished = $2 WHERE id = $3 AND state = 'running'",
+        )
+        .bind(state.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn mark_progress_reported(&self, scan_id: i64) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE scans SET progress_reported = TRUE WHERE id = $1 AND NOT progress_reported",
+        )
+        .bind(scan_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn put_scan_spec(&self, r: &ScanSpecRecord) -> Result<bool> {
+        // A stop may come from another node at any moment; the upsert keeps it in the same
+        // statement, so a runner that had not seen it yet cannot undo it.
+        let stored: String = sqlx::query_scalar(
+            "INSERT INTO scan_specs (scan_id, spec_id, spec, state, repos_total, repos_done, error, started)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (scan_id, spec_id) DO UPDATE SET spec = excluded.spec,
+               state = CASE WHEN scan_specs.state = 'stopped' THEN 'stopped' ELSE excluded.state END,
+               repos_total = excluded.repos_total, repos_done = excluded.repos_done, error = excluded.error
+             RETURNING state",
+        )
+        .bind(r.scan_id)
+        .bind(&r.spec_id)
+        .bind(&r.spec)
+        .bind(r.state.as_str())
+        .bind(r.repos_total)
+        .bind(r.repos_done)
+        .bind(&r.error)
+        .bind(&r.started)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(stored == r.state.as_str())
+    }
+
+    async fn scan_specs(&self, scan_id: i64) -> Result<Vec<ScanSpecRecord>> {
+        let rows = sqlx::query(
+            "SELECT scan_id, spec_id, spec, state, repos_total, repos_done, error, started
+             FROM scan_specs WHERE scan_id = $1 ORDER BY seq",
+        )
+        .bind(scan_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(spec_from).collect()
+    }
+
+    async fn stop_scan_spec(&self, scan_id: i64, spec_id: &str, now: &str) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        // The scan's row lock keeps it from being deleted meanwhile.
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM scans WHERE id = $1 FOR SHARE")
+                .bind(scan_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!("scan {scan_id}")));
+        }
+        sqlx::query(
+            "INSERT INTO scan_specs (scan_id, spec_id, spec, state, started) VALUES ($1, $2, '', 'stopped', $3)
+             ON CONFLICT (scan_id, spec_id) DO UPDATE SET state = 'stopped'",
+        )
+        .bind(scan_id)
+        .bind(spec_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // A job claimed meanwhile is locked by its claimer until the claim commits; this waits
+        // for it and then cancels it as running.
+        let cancelled = sqlx::query(
+            "UPDATE scan_jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL
+             WHERE id IN (SELECT id FROM scan_jobs
+                          WHERE scan_id = $1 AND spec_id = $2 AND state IN ('pending', 'running')
+                          ORDER BY id FOR UPDATE)",
+        )
+        .bind(scan_id)
+        .bind(spec_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+
+    async fn scan_spec_stopped(&self, scan_id: i64, spec_id: &str) -> Result<bool> {
+        let stopped: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM scan_specs WHERE scan_id = $1 AND spec_id = $2 AND state = 'stopped'",
+        )
+        .bind(scan_id)
+        .bind(spec_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(stopped.is_some())
+    }
+
+    async fn insert_jobs(&self, jobs: &[JobRecord]) -> Result<u64> {
+        // One statement for the whole batch; ids follow the order given.
+        let mut scan_ids = Vec::with_capacity(jobs.len());
+        let mut spec_ids = Vec::with_capacity(jobs.len());
+        let mut registries = Vec::with_capacity(jobs.len());
+        let mut repos = Vec::with_capacity(jobs.len());
+        let mut tags = Vec::with_capacity(jobs.len());
+        let mut digests = Vec::with_capacity(jobs.len());
+        let mut created = Vec::with_capacity(jobs.len());
+        for j in jobs {
+            scan_ids.push(j.scan_id);
+            spec_ids.push(j.spec_id.clone());
+            registries.push(j.registry.clone());
+            repos.push(j.repo.clone());
+            tags.push(j.tag.clone());
+            digests.push(j.digest.clone());
+            created.push(j.created.clone());
+        }
+        let added = sqlx::query(
+            "INSERT INTO scan_jobs (scan_id, spec_id, registry, repo, tag, digest, created, state)
+             SELECT scan_id, spec_id, registry, repo, tag, digest, created, 'pending'
+             FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[])
+                  WITH ORDINALITY AS j (scan_id, spec_id, registry, repo, tag, digest, created, n)
+             ORDER BY n
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(scan_ids)
+        .bind(spec_ids)
+        .bind(registries)
+        .bind(repos)
+        .bind(tags)
+        .bind(digests)
+        .bind(created)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(added)
+    }
+
+    async fn claim_jobs(
+        &self,
+        scan_id: i64,
+        spec_id: &str,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u64,
+    ) -> Result<Vec<JobRecord>> {
+        // One statement: the jobs are locked as they are picked, and jobs another claimer holds
+        // are skipped rather than waited for.
+        let sql = format!(
+            "WITH picked AS (
+               SELECT id FROM scan_jobs
+               WHERE scan_id = $1 AND spec_id = $2 AND state = 'pending'
+                 AND (not_before IS NULL OR not_before <= $3)
+               ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+             UPDATE scan_jobs SET state = 'running', lease_owner = $5, lease_until = $6,
+               not_before = NULL, attempts = attempts + 1
+             FROM picked WHERE scan_jobs.id = picked.id
+             RETURNING {}",
+            JOB_COLUMNS
+                .split(", ")
+                .map(|c| format!("scan_jobs.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(scan_id)
+            .bind(spec_id)
+            .bind(now)
+            .bind(limit as i64)
+            .bind(owner)
+            .bind(lease_until)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut jobs = rows.iter().map(job_from).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        state: JobState,
+        error: &str,
+        not_before: Option<i64>,
+    ) -> Result<bool> {
+        let sql = match state {
+            JobState::Running => {
+                return Err(StoreError::Conflict(format!(
+                    "job {job_id} cannot be finished as running; claim it instead"
+                )));
+            }
+            // A retry returns only a job still running: one cancelled by a stop meanwhile stays
+            // cancelled, whichever node stopped it.
+            JobState::Pending => {
+                "UPDATE scan_jobs SET state = $1, error = $2, not_before = $3, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $4 AND state = 'running'"
+            }
+            JobState::Done | JobState::Failed | JobState::Cancelled => {
+                "UPDATE scan_jobs SET state = $1, error = $2, not_before = $3, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $4"
+            }
+        };
+        let not_before = not_before.filter(|_| state == JobState::Pending);
+        let n = sqlx::query(sql)
+            .bind(state.as_str())
+            .bind(error)
+            .bind(not_before)
+            .bind(job_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn release_expired_leases(&self, now: i64) -> Result<u64> {
+        let n = sqlx::query(
+            "UPDATE scan_jobs SET state = 'pending', lease_owner = NULL, lease_until = NULL
+             WHERE id IN (SELECT id FROM scan_jobs
+                          WHERE state = 'running' AND (lease_until IS NULL OR lease_until < $1)
+                          ORDER BY id FOR UPDATE)",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
+    async fn cancel_jobs(&self, scan_id: i64, spec_id: Option<&str>) -> Result<u64> {
+        let n = sqlx::query(
+            "UPDATE scan_jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL
+             WHERE id IN (SELECT id FROM scan_jobs
+                          WHERE scan_id = $1 AND ($2::TEXT IS NULL OR spec_id = $2)
+                            AND state IN ('pending', 'running')
+                          ORDER BY id FOR UPDATE)",
+        )
+        .bind(scan_id)
+        .bind(spec_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
+    async fn job_counts(&self, scan_id: i64, spec_id: Option<&str>) -> Result<JobCounts> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM scan_jobs
+             WHERE scan_id = $1 AND ($2::TEXT IS NULL OR spec_id = $2) GROUP BY state",
+        )
+        .bind(scan_id)
+        .bind(spec_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut c = JobCounts::default();
+        for r in rows {
+            let n = r.try_get::<i64, _>("n")? as u64;
+            c.total += n;
+            match state(&r, "state")? {
+                JobState::Pending => c.pending += n,
+                JobState::Running => c.running += n,
+                JobState::Done => c.done += n,
+                JobState::Failed => c.failed += n,
+                JobState::Cancelled => c.cancelled += n,
+            }
+        }
+        Ok(c)
+    }
+
+    async fn jobs(&self, scan_id: i64) -> Result<Vec<JobRecord>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM scan_jobs WHERE scan_id = $1 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(scan_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from).collect()
+    }
+
+    async fn push_scan_error(&self, now: &str, message: &str, keep: u64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // One writer at a time: otherwise two trims, each not seeing the other's new row, can
+        // leave `keep + 1` rows. Readers are not blocked by this lock mode.
+        sqlx::query("LOCK TABLE scan_errors IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO scan_errors (time, message) VALUES ($1, $2)")
+            .bind(now)
+            .bind(message)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM scan_errors WHERE id NOT IN (SELECT id FROM scan_errors ORDER BY id DESC LIMIT $1)",
+        )
+        .bind(keep as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn scan_errors(&self, limit: u64) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT message FROM scan_errors ORDER BY id DESC LIMIT $1")
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,49 @@
+//! [`UserStore`] in PostgreSQL.
+
+use super::PostgresStore;
+use crate::{Result, StoreError, UserRecord, UserStore};
+use sqlx::Row;
+
+#[async_trait::async_trait]
+impl UserStore for PostgresStore {
+    async fn count_users(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    async fn create_user(&self, user: &UserRecord) -> Result<()> {
+        let r = sqlx::query(
+            "INSERT INTO users (username, password_hash, role, created) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(&user.role)
+        .bind(&user.created)
+        .execute(&self.pool)
+        .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
+                format!("user {:?} already exists", user.username),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<UserRecord>> {
+        let row = sqlx::query(
+            "SELECT username, password_hash, role, created FROM users WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| UserRecord {
+            username: r.get(0),
+            password_hash: r.get(1),
+            role: r.get(2),
+            created: r.get(3),
+        }))
+    }
+}
