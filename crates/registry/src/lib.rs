@@ -51,14 +51,18 @@ mod manifest;
 
 pub use auth::{Credentials, ProvidedToken, RefreshingToken, RegistryAuth, TokenProvider};
 pub use blob::BlobReader;
-pub use client::{ClientOptions, ManifestHead, RegistryClient, ResolvedManifest};
+pub use client::{
+    ClientOptions, Listing, MAX_LIST_ENTRIES, MAX_PAGE_BYTES, ManifestHead, RegistryClient,
+    ResolvedManifest, Visit,
+};
 pub use config::{HistoryEntry, ImageConfig};
 pub use connect::{Connection, connect};
 pub use digest::Digest;
 pub use discovery::{
-    DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, DiscoveredImage, DiscoveryError,
-    DiscoveryOptions, DiscoveryReport, ImageFacts, Source, TagKey, V2Source, VersionPattern,
-    discover, run as run_discovery,
+    DATE_CAP_CANDIDATES, DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM,
+    DiscoveredImage, DiscoveryError, DiscoveryLimits, DiscoveryOptions, DiscoveryReport,
+    ImageFacts, MAX_IMAGES, MAX_REPOSITORIES, MAX_TAGS_PER_REPOSITORY, Source, TagKey, V2Source,
+    VersionPattern, discover, run as run_discovery, run_limited as run_discovery_limited,
 };
 pub use error::RegistryError;
 pub use manifest::{
