@@ -8,6 +8,9 @@
 //!   distribution API: [`ImageBuilder`] for Docker schema 2 / OCI images with a chosen `created`,
 //!   [`IndexBuilder`] for OCI indexes and Docker manifest lists.
 //! - [`FaultProxy`] sits in front of a registry and injects one [`Fault`] per matching path.
+//! - [`SimRegistry`] (from [`SimRegistryBuilder`]) simulates registries too large to push: an
+//!   endless catalog, repositories of a million tags, everything generated on demand.
+//! - [`memory`] reads the process's resident set size, for tests that bound memory.
 //!
 //! Tests that need a registry call [`RegistryBuilder::start_or_skip`]: without `docker-registry`
 //! it prints why and returns `None`, unless `CROWSNEST_REQUIRE_REGISTRY` is set (CI), where it
@@ -16,9 +19,11 @@
 
 mod certs;
 mod layer;
+pub mod memory;
 mod proxy;
 mod push;
 mod registry;
+mod simulator;
 mod token;
 
 pub use layer::tar_layer;
@@ -27,6 +32,7 @@ pub use push::{Format, ImageBuilder, IndexBuilder, PushedImage, PushedIndex, Pus
 pub use registry::{
     REQUIRE_ENV, RegistryBuilder, TestRegistry, docker_registry_binary, registry_available,
 };
+pub use simulator::{SimCounts, SimRegistry, SimRegistryBuilder};
 pub use token::TokenStats;
 
 /// The harness's error: a message saying what failed to set up.

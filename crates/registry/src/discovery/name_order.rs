@@ -12,13 +12,28 @@
 
 use std::cmp::Ordering;
 
-/// A tag ordered by [`natural_cmp`].
+/// A tag ordered by [`natural_cmp`], with whether it has a digit worked out once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Natural(pub(crate) String);
+pub(crate) struct Natural {
+    tag: String,
+    numbered: bool,
+}
+
+impl Natural {
+    pub(crate) fn new(tag: &str) -> Natural {
+        Natural {
+            tag: tag.to_string(),
+            numbered: tag.bytes().any(|c| c.is_ascii_digit()),
+        }
+    }
+}
 
 impl Ord for Natural {
     fn cmp(&self, other: &Natural) -> Ordering {
-        natural_cmp(&self.0, &other.0)
+        self.numbered
+            .cmp(&other.numbered)
+            .reverse()
+            .then_with(|| runs_cmp(self.tag.as_bytes(), other.tag.as_bytes()))
     }
 }
 
@@ -29,54 +44,63 @@ impl PartialOrd for Natural {
 }
 
 /// `a` against `b` in natural version order (greater = ranks as newer).
+#[cfg(test)]
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let digits = |s: &str| s.bytes().any(|c| c.is_ascii_digit());
-    match (digits(a), digits(b)) {
-        (false, true) => return Ordering::Greater,
-        (true, false) => return Ordering::Less,
-        _ => {}
-    }
-    let (mut x, mut y) = (runs(a), runs(b));
+    Natural::new(a).cmp(&Natural::new(b))
+}
+
+/// Run by run, in one pass over both names (it runs for every tag of a large repository).
+fn runs_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    let digit = |s: &[u8], i: usize| i < s.len() && s[i].is_ascii_digit();
+    let (mut i, mut j) = (0, 0);
     loop {
-        let o = match (x.next(), y.next()) {
-            (None, None) => return a.cmp(b),
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            (Some(p), Some(q)) => run_cmp(p, q),
-        };
-        if o != Ordering::Equal {
-            return o;
+        match (i < a.len(), j < b.len()) {
+            (false, false) => return a.cmp(b),
+            (false, true) => return Ordering::Less,
+            (true, false) => return Ordering::Greater,
+            (true, true) => {}
+        }
+        match (digit(a, i), digit(b, j)) {
+            (true, true) => {
+                while digit(a, i) && a[i] == b'0' {
+                    i += 1;
+                }
+                while digit(b, j) && b[j] == b'0' {
+                    j += 1;
+                }
+                let (si, sj) = (i, j);
+                while digit(a, i) {
+                    i += 1;
+                }
+                while digit(b, j) {
+                    j += 1;
+                }
+                let o = (i - si)
+                    .cmp(&(j - sj))
+                    .then_with(|| a[si..i].cmp(&b[sj..j]));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            (true, false) => return Ordering::Greater,
+            (false, true) => return Ordering::Less,
+            (false, false) => {
+                // Two text runs compare bytewise; a run that ends first is the smaller.
+                loop {
+                    let (ea, eb) = (i >= a.len() || digit(a, i), j >= b.len() || digit(b, j));
+                    match (ea, eb) {
+                        (true, true) => break,
+                        (true, false) => return Ordering::Less,
+                        (false, true) => return Ordering::Greater,
+                        (false, false) => match a[i].cmp(&b[j]) {
+                            Ordering::Equal => (i, j) = (i + 1, j + 1),
+                            o => return o,
+                        },
+                    }
+                }
+            }
         }
     }
-}
-
-fn run_cmp(p: &str, q: &str) -> Ordering {
-    let num = |s: &str| s.as_bytes()[0].is_ascii_digit();
-    match (num(p), num(q)) {
-        (true, true) => {
-            let (p, q) = (p.trim_start_matches('0'), q.trim_start_matches('0'));
-            p.len().cmp(&q.len()).then_with(|| p.cmp(q))
-        }
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        (false, false) => p.cmp(q),
-    }
-}
-
-/// The maximal runs of digits and of non-digits of `s`, in order.
-fn runs(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        let first = rest.as_bytes().first()?;
-        let digit = first.is_ascii_digit();
-        let end = rest
-            .bytes()
-            .position(|c| c.is_ascii_digit() != digit)
-            .unwrap_or(rest.len());
-        let (run, tail) = rest.split_at(end);
-        rest = tail;
-        Some(run)
-    })
 }
 
 #[cfg(test)]
@@ -84,9 +108,9 @@ mod tests {
     use super::*;
 
     fn newest_first(tags: &[&str]) -> Vec<String> {
-        let mut v: Vec<Natural> = tags.iter().map(|t| Natural(t.to_string())).collect();
+        let mut v: Vec<Natural> = tags.iter().map(|t| Natural::new(t)).collect();
         v.sort_by(|a, b| b.cmp(a));
-        v.into_iter().map(|n| n.0).collect()
+        v.into_iter().map(|n| n.tag).collect()
     }
 
     #[test]

@@ -14,10 +14,12 @@ use super::name_order::Natural;
 use super::{DiscoveryLimits, TagKey, VersionPattern};
 use crate::RegistryError;
 use crowsnest_model::pattern::Selection;
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Rank {
+    /// No order needed (no cap, no pattern): every tag is kept, so only the name counts.
+    Any,
     Pattern(TagKey),
     Name(Natural),
 }
@@ -28,12 +30,16 @@ pub(crate) struct TagPlan<'a> {
     repo: &'a str,
     selection: &'a Selection,
     pattern: Option<&'a VersionPattern>,
-    /// Keeps the highest ranks; the lowest is dropped past `bound`.
-    kept: BTreeSet<(Rank, String)>,
+    /// Candidates, unordered; pruned to the `bound` highest whenever it doubles (a selection
+    /// instead of a sorted structure, so a tag costs a comparison or two, not a tree descent).
+    kept: Vec<(Rank, String)>,
+    /// The tags in `kept`, so that a tag a registry lists twice takes one place.
+    names: HashSet<String>,
+    /// After a prune: the lowest rank still kept. Anything not above it can never be chosen.
+    floor: Option<Rank>,
     bound: usize,
     /// Past `bound`: drop the lowest (a cap chooses) or fail (every tag was asked for).
     drop_lowest: bool,
-    narrowed: bool,
 }
 
 impl<'a> TagPlan<'a> {
@@ -58,10 +64,11 @@ impl<'a> TagPlan<'a> {
             repo,
             selection,
             pattern,
-            kept: BTreeSet::new(),
+            kept: Vec::new(),
+            names: HashSet::new(),
+            floor: None,
             bound,
             drop_lowest,
-            narrowed: false,
         }
     }
 
@@ -75,18 +82,16 @@ impl<'a> TagPlan<'a> {
                 Some(k) => Rank::Pattern(k),
                 None => return Ok(()),
             },
-            None => Rank::Name(Natural(tag.to_string())),
+            None if self.bound == usize::MAX || !self.drop_lowest => Rank::Any,
+            None => Rank::Name(Natural::new(tag)),
         };
-        if self.kept.len() >= self.bound && self.drop_lowest {
-            // Full: a tag ranking below the lowest kept can never be chosen.
-            if self.kept.first().is_some_and(|low| rank <= low.0) {
-                self.narrowed = true;
-                return Ok(());
-            }
+        if self.floor.as_ref().is_some_and(|floor| rank <= *floor) || self.names.contains(tag) {
+            return Ok(());
         }
-        self.kept.insert((rank, tag.to_string()));
-        if self.kept.len() > self.bound {
-            if !self.drop_lowest {
+        self.names.insert(tag.to_string());
+        self.kept.push((rank, tag.to_string()));
+        if !self.drop_lowest {
+            if self.kept.len() > self.bound {
                 return Err(RegistryError::TooMany {
                     what: format!("tags of {}", self.repo),
                     limit: self.bound as u64,
@@ -94,21 +99,35 @@ impl<'a> TagPlan<'a> {
                     hint: "set a cap, a versionPattern or a narrower tag pattern",
                 });
             }
-            self.kept.pop_first();
-            self.narrowed = true;
+        } else if self.kept.len() >= self.bound.saturating_mul(2).max(self.bound + 1) {
+            self.prune();
         }
         Ok(())
+    }
+
+    /// Keeps the `bound` highest candidates: a linear-time selection, not a sort.
+    fn prune(&mut self) {
+        if self.kept.len() > self.bound {
+            self.kept
+                .select_nth_unstable_by(self.bound - 1, |a, b| b.cmp(a));
+            for (_, dropped) in self.kept.drain(self.bound..) {
+                self.names.remove(&dropped);
+            }
+            self.floor = self.kept.iter().map(|(r, _)| r).min().cloned();
+        }
     }
 
     /// True when a date cap had more candidates than it resolves (the cap is then taken among
     /// the tags ranking highest by name, not among all).
     pub(crate) fn narrowed(&self) -> bool {
-        self.narrowed && self.pattern.is_none()
+        self.floor.is_some() && self.pattern.is_none()
     }
 
     /// The chosen tags, highest rank first.
-    pub(crate) fn into_tags(self) -> Vec<String> {
-        self.kept.into_iter().rev().map(|(_, t)| t).collect()
+    pub(crate) fn into_tags(mut self) -> Vec<String> {
+        self.prune();
+        self.kept.sort_unstable_by(|a, b| b.cmp(a));
+        self.kept.into_iter().map(|(_, t)| t).collect()
     }
 }
 
@@ -121,7 +140,7 @@ mod tests {
         let pattern = pattern.map(|p| VersionPattern::parse(p).unwrap());
         let limits = DiscoveryLimits {
             date_cap_candidates: candidates,
-            max_tags_per_repository: 4,
+            max_tags_per_repository: 10,
             ..DiscoveryLimits::default()
         };
         let mut p = TagPlan::new("r", &selection, pattern.as_ref(), cap, &limits);
@@ -141,6 +160,13 @@ mod tests {
         // A narrower window keeps the highest by name; the cap itself widens it.
         assert_eq!(plan(&tags, None, 1, 2), ["x", "1.10"]);
         assert_eq!(plan(&tags, None, 3, 2), ["x", "1.10", "1.9"]);
+        // Past the tag limit a cap is not taken by date at all: every tag is kept (in name
+        // order, since no order is needed), and one more than the limit is an error.
+        assert_eq!(plan(&tags, None, 11, 2), ["x", "1.9", "1.2", "1.10"]);
+        let many: Vec<String> = (0..100).map(|i| format!("1.{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(plan(&many, None, 1, 3), ["1.99", "1.98", "1.97"]);
+        assert_eq!(plan(&many, Some("%d.%d"), 2, 0), ["1.99", "1.98"]);
     }
 
     #[test]
