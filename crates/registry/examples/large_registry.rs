@@ -1,0 +1,103 @@
+//! Large-registry benchmark (issue 21, item 5): discovery against crowsnest-testkit's
+//! `SimRegistry`, with the discovery limits on (`after`) or all off (`before`: main's behaviour
+//! before the limits, which kept every listed name and resolved every tag under a date cap).
+//!
+//! ```text
+//! cargo run --release -p crowsnest-registry --example large_registry -- catalog after
+//! cargo run --release -p crowsnest-registry --example large_registry -- catalog before 90
+//! cargo run --release -p crowsnest-registry --example large_registry -- tags after
+//! cargo run --release -p crowsnest-registry --example large_registry -- tags before 120
+//! ```
+//! `catalog`: an endless catalog of 50,000 names a page, `repository: "gen/*"` (every name
+//! matches), `cap: 5`. `tags`: one repository of 1,000,000 tags in pages of 1,000, `cap: 5`
+//! by creation date. The last argument is the time budget in seconds (default 120): a run
+//! still going then is stopped and reported as such. Prints requests by kind, wall time and
+//! the process's peak RSS (the simulator runs in the same process and holds next to nothing).
+
+use crowsnest_model::spec::RegistrySpecification;
+use crowsnest_registry::{ClientOptions, Credentials, DiscoveryLimits, DiscoveryOptions, discover};
+use crowsnest_testkit::{SimRegistryBuilder, memory};
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let case = args.first().map_or("tags", String::as_str);
+    let before = args.get(1).is_some_and(|a| a == "before");
+    let budget = Duration::from_secs(args.get(2).and_then(|a| a.parse().ok()).unwrap_or(120));
+
+    let (builder, repository) = match case {
+        "catalog" => (SimRegistryBuilder::new().endless_catalog(50_000), "gen/*"),
+        "tags" => (
+            SimRegistryBuilder::new().repository("big/app", 1_000_000),
+            "big/app",
+        ),
+        other => panic!("unknown case {other:?}: catalog or tags"),
+    };
+    let reg = builder.start().await.expect("start the simulator");
+    let spec = RegistrySpecification {
+        version: "2".into(),
+        registry: reg.url().into(),
+        os: "linux".into(),
+        repository: repository.into(),
+        cap: 5,
+        ..Default::default()
+    };
+    let options = if before {
+        DiscoveryOptions {
+            client: ClientOptions {
+                max_page_bytes: 32 << 20,
+                max_list_entries: u64::MAX,
+                ..ClientOptions::default()
+            },
+            limits: DiscoveryLimits::unbounded(),
+            ..DiscoveryOptions::default()
+        }
+    } else {
+        DiscoveryOptions::default()
+    };
+    let rss_start = memory::rss_bytes().unwrap_or(0);
+    let started = Instant::now();
+    let outcome =
+        tokio::time::timeout(budget, discover(&spec, Credentials::anonymous(), &options)).await;
+    let wall = started.elapsed();
+    let rss_end = memory::rss_bytes().unwrap_or(0);
+    let peak = memory::peak_rss_bytes().unwrap_or(0);
+    let result = match outcome {
+        Err(_) => format!("still running after {} s, stopped", budget.as_secs()),
+        Ok(Err(e)) => format!("error: {e}"),
+        Ok(Ok(r)) => format!(
+            "{} images ({}), {} errors",
+            r.images.len(),
+            r.images
+                .iter()
+                .map(|i| i.tag.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            r.errors.len()
+        ),
+    };
+    let c = reg.counts();
+    let mb = |b: u64| b as f64 / f64::from(1 << 20);
+    println!(
+        "{case} {}: {result}",
+        if before {
+            "before (limits off)"
+        } else {
+            "after"
+        }
+    );
+    println!(
+        "requests {} (catalog pages {}, tag pages {}, manifests {}, configs {}), wall {:.1} s, \
+         RSS start {:.0} MB, peak {:.0} MB, at the end {:.0} MB",
+        c.total(),
+        c.catalog_pages,
+        c.tag_pages,
+        c.manifests,
+        c.blobs,
+        wall.as_secs_f64(),
+        mb(rss_start),
+        mb(peak),
+        mb(rss_end)
+    );
+}
