@@ -10,8 +10,9 @@
 //! ```
 //! `catalog`: an endless catalog of 50,000 names a page, `repository: "gen/*"` (every name
 //! matches), `cap: 5`. `tags`: one repository of 1,000,000 tags in pages of 1,000, `cap: 5`
-//! by creation date. The last argument is the time budget in seconds (default 120): a run
-//! still going then is stopped and reported as such. Prints requests by kind, wall time and
+//! by creation date. The third argument is the time budget in seconds (default 120), the fourth
+//! a resident-memory ceiling in MB (default 1,500, to spare a shared machine): a run still
+//! going at either is stopped and reported as such. Prints requests by kind, wall time and
 //! the process's peak RSS (the simulator runs in the same process and holds next to nothing).
 
 use crowsnest_model::spec::RegistrySpecification;
@@ -25,6 +26,7 @@ async fn main() {
     let case = args.first().map_or("tags", String::as_str);
     let before = args.get(1).is_some_and(|a| a == "before");
     let budget = Duration::from_secs(args.get(2).and_then(|a| a.parse().ok()).unwrap_or(120));
+    let ceiling_mb: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1500);
 
     let (builder, repository) = match case {
         "catalog" => (SimRegistryBuilder::new().endless_catalog(50_000), "gen/*"),
@@ -58,15 +60,31 @@ async fn main() {
     };
     let rss_start = memory::rss_bytes().unwrap_or(0);
     let started = Instant::now();
-    let outcome =
-        tokio::time::timeout(budget, discover(&spec, Credentials::anonymous(), &options)).await;
+    // Polling is fine here: this is a benchmark's safety net, not a test.
+    let over_ceiling = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if memory::rss_bytes().unwrap_or(0) > ceiling_mb << 20 {
+                break;
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        r = discover(&spec, Credentials::anonymous(), &options) => Some(r),
+        () = tokio::time::sleep(budget) => None,
+        () = over_ceiling => None,
+    };
     let wall = started.elapsed();
     let rss_end = memory::rss_bytes().unwrap_or(0);
     let peak = memory::peak_rss_bytes().unwrap_or(0);
     let result = match outcome {
-        Err(_) => format!("still running after {} s, stopped", budget.as_secs()),
-        Ok(Err(e)) => format!("error: {e}"),
-        Ok(Ok(r)) => format!(
+        None => format!(
+            "still running after {:.1} s (budget {} s, RSS ceiling {ceiling_mb} MB), stopped",
+            wall.as_secs_f64(),
+            budget.as_secs()
+        ),
+        Some(Err(e)) => format!("error: {e}"),
+        Some(Ok(r)) => format!(
             "{} images ({}), {} errors",
             r.images.len(),
             r.images
