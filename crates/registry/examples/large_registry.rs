@@ -9,8 +9,9 @@
 //! cargo run --release -p crowsnest-registry --example large_registry -- tags before 120
 //! ```
 //! `catalog`: an endless catalog of 50,000 names a page, `repository: "gen/*"` (every name
-//! matches), `cap: 5`. `tags`: one repository of 1,000,000 tags in pages of 1,000, `cap: 5`
-//! by creation date. The third argument is the time budget in seconds (default 120), the fourth
+//! matches; `catalog-nomatch`: `other/*`, nothing matches), `cap: 5`. `tags`: one repository
+//! of 1,000,000 tags in pages of 1,000, `cap: 5` by creation date (`tags-pattern`: by
+//! `versionPattern: "1.%d.%d"`). The third argument is the time budget in seconds (default 120), the fourth
 //! a resident-memory ceiling in MB (default 1,500, to spare a shared machine): a run still
 //! going at either is stopped and reported as such. Prints requests by kind, wall time and
 //! the process's peak RSS (the simulator runs in the same process and holds next to nothing).
@@ -30,11 +31,12 @@ async fn main() {
 
     let (builder, repository) = match case {
         "catalog" => (SimRegistryBuilder::new().endless_catalog(50_000), "gen/*"),
-        "tags" => (
+        "catalog-nomatch" => (SimRegistryBuilder::new().endless_catalog(50_000), "other/*"),
+        "tags" | "tags-pattern" => (
             SimRegistryBuilder::new().repository("big/app", 1_000_000),
             "big/app",
         ),
-        other => panic!("unknown case {other:?}: catalog or tags"),
+        other => panic!("unknown case {other:?}: catalog, catalog-nomatch, tags or tags-pattern"),
     };
     let reg = builder.start().await.expect("start the simulator");
     let spec = RegistrySpecification {
@@ -43,6 +45,12 @@ async fn main() {
         os: "linux".into(),
         repository: repository.into(),
         cap: 5,
+        version_pattern: if case == "tags-pattern" {
+            "1.%d.%d"
+        } else {
+            ""
+        }
+        .into(),
         ..Default::default()
     };
     let options = if before {

@@ -12,6 +12,7 @@
 //! ```text
 //! catalog()                      -> Vec<String>          (/v2/_catalog, paginated via Link)
 //! tags(repo)                     -> Vec<String>          (/v2/<repo>/tags/list, paginated)
+//! catalog_listing / tag_listing  -> Listing              (the same, one page at a time)
 //! manifest(repo, ref, platform)  -> ResolvedManifest     (index → platform entry; digest checked)
 //! head_manifest / head_blob      -> Option<…>            (digest / size checks without bodies)
 //! config(repo, &desc)            -> ImageConfig          (size + digest checked, then parsed)
@@ -32,7 +33,10 @@
 //! target into a [`DiscoveryReport`]: repositories by pattern and exclusions, tags by pattern and
 //! exclusions, then `cap` by config `created` date or `versionPattern` ordering without manifest
 //! fetches. Per-image failures are reported with registry, repository and tag while the rest
-//! continue. Registry types plug in as one [`Source`] module each; type `"2"` (and Docker Hub for
+//! continue. Listings are read page by page and everything kept is bounded ([`DiscoveryLimits`],
+//! [`ClientOptions::max_page_bytes`], [`ClientOptions::max_list_entries`]); a date cap on a
+//! repository of more than [`DATE_CAP_CANDIDATES`] selected tags resolves only that many
+//! candidates, chosen by natural version order of their names. Registry types plug in as one [`Source`] module each; type `"2"` (and Docker Hub for
 //! an empty `registry`) is implemented.
 //!
 //! This crate knows nothing of the credential store beyond the `reveal` callback it is handed.
