@@ -114,8 +114,8 @@ pub struct ImageFacts {
 
 /// One registry type's way of listing and resolving. Implement it in a new module under
 /// `discovery/` and return it from [`connect`](crate::connect)'s `match` on the registry kind;
-/// the pipeline needs nothing else. Listings hand each name to a [`Visit`]or as it is read
-/// (page by page), and stop with the visitor's error if it returns one.
+/// the pipeline needs nothing else. Listings hand each name to the pipeline's [`Visit`]
+/// callback as it is read (page by page), and stop with the callback's error if it returns one.
 pub trait Source: Send + Sync {
     /// The registry name used in reports.
     fn registry(&self) -> &str;
@@ -217,8 +217,11 @@ pub async fn run_limited(
         .map(|repo| async move {
             let mut plan = TagPlan::new(&repo, tag_selection, pattern_ref, cap, limits);
             let listed = source.tags(&repo, &mut |t: &str| plan.offer(t)).await;
-            let outcome = listed.map(|()| (plan.narrowed(), plan.into_tags()));
-            (repo, outcome.map(|(narrowed, tags)| (tags, narrowed)))
+            let outcome = listed.map(|()| {
+                let narrowed = plan.narrowed();
+                (plan.into_tags(), narrowed)
+            });
+            (repo, outcome)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -442,6 +445,37 @@ mod tests {
         assert_eq!(tags(&r), ["b/app:v1.10.0"]);
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.requests, 2);
+    }
+
+    #[tokio::test]
+    async fn limits_narrow_a_date_cap_and_bound_the_images() {
+        let f = fake();
+        // b/app has 5 tags: above 2 candidates, the cap is taken among the 2 highest by name
+        // (`edge` has no digit and ranks first, then v2.0.0, which fails): 3 look-ups, not 6.
+        let narrow = DiscoveryLimits {
+            date_cap_candidates: 2,
+            ..DiscoveryLimits::default()
+        };
+        let r = run_limited(&f, &target(&spec(1, "")), 4, &narrow)
+            .await
+            .unwrap();
+        assert_eq!(tags(&r), ["a/app:x", "b/app:edge"]);
+        assert_eq!(r.errors[0].to_string(), "fake b/app:v2.0.0: boom");
+        assert_eq!(r.requests, 3);
+        // Past the images of one specification, the repository that would pass it fails alone.
+        let few = DiscoveryLimits {
+            max_images: 2,
+            ..DiscoveryLimits::default()
+        };
+        let r = run_limited(&f, &target(&spec(0, "")), 4, &few)
+            .await
+            .unwrap();
+        assert_eq!(tags(&r), ["a/app:x"]);
+        assert_eq!(
+            r.errors[0].to_string(),
+            "fake b/app: images of fake: more than 2 images to resolve in one specification; \
+             set a cap, or split the specification by repository"
+        );
     }
 
     #[tokio::test]
