@@ -8,6 +8,7 @@
 //! while they stream.
 
 mod paging;
+pub use paging::{Listing, Visit};
 mod retry;
 mod transport;
 
@@ -19,7 +20,7 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, Url};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
@@ -29,9 +30,13 @@ use transport::{Call, Want};
 /// Manifests are at most 4 MiB in distribution; twice that leaves room for other registries.
 const MANIFEST_LIMIT: u64 = 8 << 20;
 const CONFIG_LIMIT: u64 = 16 << 20;
-const PAGE_LIMIT: u64 = 32 << 20;
-/// A registry that keeps answering "next" is broken, not big.
+/// Pages in one listing. A registry that keeps answering "next" is broken, not big.
 const MAX_PAGES: usize = 100_000;
+/// Default of [`ClientOptions::max_page_bytes`]: room for about half a million typical tags in
+/// one page, for registries that ignore paging.
+pub const MAX_PAGE_BYTES: u64 = 16 << 20;
+/// Default of [`ClientOptions::max_list_entries`].
+pub const MAX_LIST_ENTRIES: u64 = 2_000_000;
 
 /// Tunables for one client. The defaults suit a scan; tests shorten the timeouts.
 #[derive(Debug, Clone)]
@@ -52,6 +57,12 @@ pub struct ClientOptions {
     pub max_concurrency_per_host: usize,
     /// `n` for catalog and tags pages; `None` lets the registry choose.
     pub page_size: Option<usize>,
+    /// Largest catalog or tags page body accepted ([`MAX_PAGE_BYTES`]); a larger one is
+    /// [`RegistryError::TooLarge`].
+    pub max_page_bytes: u64,
+    /// Names read from one listing (a catalog, or one repository's tags) over all its pages
+    /// ([`MAX_LIST_ENTRIES`]); one more is [`RegistryError::TooMany`].
+    pub max_list_entries: u64,
     pub user_agent: String,
 }
 
@@ -65,6 +76,8 @@ impl Default for ClientOptions {
             max_backoff: Duration::from_secs(30),
             max_concurrency_per_host: 8,
             page_size: None,
+            max_page_bytes: MAX_PAGE_BYTES,
+            max_list_entries: MAX_LIST_ENTRIES,
             user_agent: concat!("crowsnest/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -262,18 +275,42 @@ impl RegistryClient {
             .map(|_| ())
     }
 
-    /// Every repository in `/v2/_catalog`, following pagination.
+    /// Every repository in `/v2/_catalog`, following pagination (bounded: see [`Listing`]).
     pub async fn catalog(&self) -> Result<Vec<String>, RegistryError> {
-        let first = self.url(&self.paged("/v2/_catalog"));
-        self.paginate(first, "registry:catalog:*".into(), "repositories")
-            .await
+        self.catalog_listing().collect().await
     }
 
-    /// Every tag of `repo`, following pagination. A repository without tags gives an empty list.
+    /// Every tag of `repo`, following pagination (bounded: see [`Listing`]). A repository
+    /// without tags gives an empty list.
     pub async fn tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+        self.tag_listing(repo)?.collect().await
+    }
+
+    /// `/v2/_catalog`, to be read one page at a time.
+    pub fn catalog_listing(&self) -> Listing {
+        let first = self.url(&self.paged("/v2/_catalog"));
+        Listing::new(
+            self.clone(),
+            format!("catalog of {}", self.registry()),
+            "repository names listed",
+            "repositories",
+            "registry:catalog:*".into(),
+            first,
+        )
+    }
+
+    /// `repo`'s tag list, to be read one page at a time.
+    pub fn tag_listing(&self, repo: &str) -> Result<Listing, RegistryError> {
         check_repo(repo)?;
         let first = self.url(&self.paged(&format!("/v2/{repo}/tags/list")));
-        self.paginate(first, pull_scope(repo), "tags").await
+        Ok(Listing::new(
+            self.clone(),
+            format!("tags of {repo} at {}", self.registry()),
+            "tags listed",
+            "tags",
+            pull_scope(repo),
+            first,
+        ))
     }
 
     fn paged(&self, path: &str) -> String {
@@ -281,67 +318,6 @@ impl RegistryClient {
             Some(n) => format!("{path}?n={n}"),
             None => path.to_string(),
         }
-    }
-
-    async fn paginate(
-        &self,
-        first: Url,
-        scope: String,
-        field: &str,
-    ) -> Result<Vec<String>, RegistryError> {
-        let mut out = Vec::new();
-        let mut seen = HashSet::new();
-        let mut url = first;
-        for _ in 0..MAX_PAGES {
-            seen.insert(url.to_string());
-            let reply = self
-                .inner
-                .call(
-                    Call {
-                        method: Method::GET,
-                        url: url.clone(),
-                        accept: Some("application/json"),
-                        scope: Some(scope.clone()),
-                    },
-                    Want::Bytes(PAGE_LIMIT),
-                )
-                .await?;
-            let page: serde_json::Value = serde_json::from_slice(&reply.body)
-                .map_err(|e| RegistryError::malformed(url.as_str(), format!("not JSON: {e}")))?;
-            match page.get(field) {
-                None | Some(serde_json::Value::Null) => {}
-                Some(serde_json::Value::Array(items)) => {
-                    for item in items {
-                        let s = item.as_str().ok_or_else(|| {
-                            RegistryError::malformed(
-                                url.as_str(),
-                                format!("{field} holds a non-string"),
-                            )
-                        })?;
-                        out.push(s.to_string());
-                    }
-                }
-                Some(_) => {
-                    return Err(RegistryError::malformed(
-                        url.as_str(),
-                        format!("{field} is not a list"),
-                    ));
-                }
-            }
-            let links = reply
-                .headers
-                .get_all(reqwest::header::LINK)
-                .iter()
-                .filter_map(|v| v.to_str().ok());
-            match paging::next_link(links, &reply.url) {
-                Some(next) if !seen.contains(next.as_str()) => url = next,
-                _ => return Ok(out),
-            }
-        }
-        Err(RegistryError::malformed(
-            self.registry(),
-            format!("more than {MAX_PAGES} pages"),
-        ))
     }
 
     /// Fetches `repo:reference` (a tag or a digest) and, if it is an index or manifest list,

@@ -23,7 +23,9 @@
 //! client) but has no discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
-use crate::discovery::{self, DiscoveryOptions, DiscoveryReport, Source, V2Source};
+use crate::discovery::{
+    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, Source, V2Source,
+};
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
 use crowsnest_model::{RegistryKind, ScanTarget};
@@ -34,6 +36,7 @@ pub struct Connection {
     target: ScanTarget,
     client: RegistryClient,
     source: Option<Box<dyn Source>>,
+    limits: DiscoveryLimits,
 }
 
 impl std::fmt::Debug for Connection {
@@ -91,6 +94,7 @@ impl Connection {
             target,
             client,
             source,
+            limits: options.limits.clone(),
         })
     }
 
@@ -113,9 +117,10 @@ impl Connection {
         })
     }
 
-    /// Discovers the images the target covers, `concurrency` look-ups at a time.
+    /// Discovers the images the target covers, `concurrency` look-ups at a time, within the
+    /// [`DiscoveryLimits`] of the options the connection was made with.
     pub async fn discover(&self, concurrency: usize) -> Result<DiscoveryReport, RegistryError> {
-        discovery::run(self.source()?, &self.target, concurrency).await
+        discovery::run_limited(self.source()?, &self.target, concurrency, &self.limits).await
     }
 }
 

@@ -12,21 +12,33 @@
 //! A failure that stops the whole registry (unreachable, catalog refused, bad pattern) is an
 //! `Err`; a failure of one repository or one image becomes a [`DiscoveryError`] in the report
 //! and the rest goes on.
+//!
+//! Everything a registry lists is bounded ([`limits`]): sources hand names over page by page
+//! through a visitor, the pipeline keeps only the repositories the selection picks and, per
+//! repository, only the tags its [`plan`] can still choose, so neither an endless catalog nor
+//! a million-tag repository is ever held whole.
 
+mod limits;
+mod name_order;
+mod plan;
 mod v2;
 mod version_pattern;
 
+pub use limits::{
+    DATE_CAP_CANDIDATES, DiscoveryLimits, MAX_IMAGES, MAX_REPOSITORIES, MAX_TAGS_PER_REPOSITORY,
+};
 pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Source};
 pub use version_pattern::{TagKey, VersionPattern};
 
 use crate::connect::{Connection, combine_ca};
-use crate::{ClientOptions, Credentials, Digest, RegistryError};
+use crate::{ClientOptions, Credentials, Digest, RegistryError, Visit};
 use crowsnest_model::ScanTarget;
 use crowsnest_model::pattern::Selection;
 use crowsnest_model::spec::RegistrySpecification;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use jiff::Timestamp;
+use plan::TagPlan;
 use serde::Serialize;
 use std::cmp::Reverse;
 
@@ -38,6 +50,8 @@ pub struct DiscoveryOptions {
     pub docker_hub: String,
     /// Tag listings and image look-ups in flight at once (the per-host limit still applies).
     pub concurrency: usize,
+    /// What discovery keeps and resolves at most (the client bounds what it reads).
+    pub limits: DiscoveryLimits,
 }
 
 impl Default for DiscoveryOptions {
@@ -46,6 +60,7 @@ impl Default for DiscoveryOptions {
             client: ClientOptions::default(),
             docker_hub: DOCKER_HUB_REGISTRY.to_string(),
             concurrency: 16,
+            limits: DiscoveryLimits::default(),
         }
     }
 }
@@ -99,17 +114,23 @@ pub struct ImageFacts {
 
 /// One registry type's way of listing and resolving. Implement it in a new module under
 /// `discovery/` and return it from [`connect`](crate::connect)'s `match` on the registry kind;
-/// the pipeline needs nothing else.
+/// the pipeline needs nothing else. Listings hand each name to the pipeline's [`Visit`]
+/// callback as it is read (page by page), and stop with the callback's error if it returns one.
 pub trait Source: Send + Sync {
     /// The registry name used in reports.
     fn registry(&self) -> &str;
-    /// The repositories `selection` picks (include pattern and exclusions both applied).
+    /// Visits the repositories `selection` picks (include pattern and exclusions both applied).
     fn repositories<'a>(
         &'a self,
         selection: &'a Selection,
-    ) -> BoxFuture<'a, Result<Vec<String>, RegistryError>>;
-    /// Every tag of `repo`, unfiltered.
-    fn tags<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<Vec<String>, RegistryError>>;
+        visit: Visit<'a>,
+    ) -> BoxFuture<'a, Result<(), RegistryError>>;
+    /// Visits every tag of `repo`, unfiltered.
+    fn tags<'a>(
+        &'a self,
+        repo: &'a str,
+        visit: Visit<'a>,
+    ) -> BoxFuture<'a, Result<(), RegistryError>>;
     /// The digest `repo:tag` resolves to, and its creation date when `need_created` (reading
     /// the date can cost a config download, which only `cap` needs).
     fn image<'a>(
@@ -137,11 +158,21 @@ pub async fn discover(
         .await
 }
 
-/// The type-independent pipeline over any [`Source`].
+/// The type-independent pipeline over any [`Source`], with the default [`DiscoveryLimits`].
 pub async fn run(
     source: &dyn Source,
     target: &ScanTarget,
     concurrency: usize,
+) -> Result<DiscoveryReport, RegistryError> {
+    run_limited(source, target, concurrency, &DiscoveryLimits::default()).await
+}
+
+/// The type-independent pipeline over any [`Source`], within `limits`.
+pub async fn run_limited(
+    source: &dyn Source,
+    target: &ScanTarget,
+    concurrency: usize,
+    limits: &DiscoveryLimits,
 ) -> Result<DiscoveryReport, RegistryError> {
     let concurrency = concurrency.max(1);
     let pattern = match target.version_pattern() {
@@ -157,15 +188,40 @@ pub async fn run(
         message: e.to_string(),
     };
 
-    let mut repos = source.repositories(target.repositories()).await?;
+    let mut repos: Vec<String> = Vec::new();
+    {
+        let mut keep = |name: &str| {
+            if repos.len() >= limits.max_repositories {
+                return Err(RegistryError::TooMany {
+                    what: format!("repositories of {registry}"),
+                    limit: limits.max_repositories as u64,
+                    items: "repositories selected",
+                    hint: "narrow \"repository\" or add excludedRepositories",
+                });
+            }
+            repos.push(name.to_string());
+            Ok(())
+        };
+        source
+            .repositories(target.repositories(), &mut keep)
+            .await?;
+    }
     repos.sort();
     repos.dedup();
 
     let tag_selection = target.tags();
-    let listed: Vec<(String, Result<Vec<String>, RegistryError>)> = stream::iter(repos)
+    let pattern_ref = pattern.as_ref();
+    // Per repository: its planned tags and whether a date cap was narrowed, or why not.
+    type Planned = Result<(Vec<String>, bool), RegistryError>;
+    let listed: Vec<(String, Planned)> = stream::iter(repos)
         .map(|repo| async move {
-            let tags = source.tags(&repo).await;
-            (repo, tags)
+            let mut plan = TagPlan::new(&repo, tag_selection, pattern_ref, cap, limits);
+            let listed = source.tags(&repo, &mut |t: &str| plan.offer(t)).await;
+            let outcome = listed.map(|()| {
+                let narrowed = plan.narrowed();
+                (plan.into_tags(), narrowed)
+            });
+            (repo, outcome)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -176,33 +232,35 @@ pub async fn run(
     // order comes from the pattern.
     let mut plans: Vec<(String, Vec<String>)> = Vec::new();
     for (repo, tags) in listed {
-        let tags = match tags {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(error(&repo, "", &e));
-                continue;
+        match tags {
+            Ok((tags, narrowed)) => {
+                if narrowed {
+                    tracing::info!(
+                        registry = %registry, repo = %repo, candidates = tags.len(),
+                        "more tags than date-cap candidates: capping among the highest by name"
+                    );
+                }
+                plans.push((repo, tags));
             }
-        };
-        let mut tags: Vec<String> = tags
-            .into_iter()
-            .filter(|t| tag_selection.matches(t))
-            .collect();
-        tags.sort();
-        tags.dedup();
-        if let Some(p) = &pattern {
-            let mut keyed: Vec<(TagKey, String)> = tags
-                .into_iter()
-                .filter_map(|t| p.key(&t).map(|k| (k, t)))
-                .collect();
-            keyed.sort_by(|a, b| b.cmp(a));
-            if cap > 0 {
-                keyed.truncate(cap);
-            }
-            tags = keyed.into_iter().map(|(_, t)| t).collect();
+            Err(e) => errors.push(error(&repo, "", &e)),
         }
-        plans.push((repo, tags));
     }
     plans.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut total = 0usize;
+    plans.retain(|(repo, tags)| {
+        if total.saturating_add(tags.len()) > limits.max_images {
+            let e = RegistryError::TooMany {
+                what: format!("images of {registry}"),
+                limit: limits.max_images as u64,
+                items: "images to resolve in one specification",
+                hint: "set a cap, or split the specification by repository",
+            };
+            errors.push(error(repo, "", &e));
+            return false;
+        }
+        total += tags.len();
+        true
+    });
 
     let jobs: Vec<(usize, usize)> = plans
         .iter()
@@ -286,21 +344,20 @@ mod tests {
         fn repositories<'a>(
             &'a self,
             selection: &'a Selection,
-        ) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
-            let v = self
-                .repos
-                .keys()
+            visit: Visit<'a>,
+        ) -> BoxFuture<'a, Result<(), RegistryError>> {
+            let r = (self.repos.keys())
                 .filter(|r| selection.matches(r))
-                .map(|r| r.to_string())
-                .collect();
-            async move { Ok(v) }.boxed()
+                .try_for_each(|r| visit(r));
+            async move { r }.boxed()
         }
-        fn tags<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
-            let v = self.repos[repo]
-                .iter()
-                .map(|(t, _)| t.to_string())
-                .collect();
-            async move { Ok(v) }.boxed()
+        fn tags<'a>(
+            &'a self,
+            repo: &'a str,
+            visit: Visit<'a>,
+        ) -> BoxFuture<'a, Result<(), RegistryError>> {
+            let r = self.repos[repo].iter().try_for_each(|(t, _)| visit(t));
+            async move { r }.boxed()
         }
         fn image<'a>(
             &'a self,
@@ -388,6 +445,37 @@ mod tests {
         assert_eq!(tags(&r), ["b/app:v1.10.0"]);
         assert_eq!(r.errors.len(), 1);
         assert_eq!(r.requests, 2);
+    }
+
+    #[tokio::test]
+    async fn limits_narrow_a_date_cap_and_bound_the_images() {
+        let f = fake();
+        // b/app has 5 tags: above 2 candidates, the cap is taken among the 2 highest by name
+        // (`edge` has no digit and ranks first, then v2.0.0, which fails): 3 look-ups, not 6.
+        let narrow = DiscoveryLimits {
+            date_cap_candidates: 2,
+            ..DiscoveryLimits::default()
+        };
+        let r = run_limited(&f, &target(&spec(1, "")), 4, &narrow)
+            .await
+            .unwrap();
+        assert_eq!(tags(&r), ["a/app:x", "b/app:edge"]);
+        assert_eq!(r.errors[0].to_string(), "fake b/app:v2.0.0: boom");
+        assert_eq!(r.requests, 3);
+        // Past the images of one specification, the repository that would pass it fails alone.
+        let few = DiscoveryLimits {
+            max_images: 2,
+            ..DiscoveryLimits::default()
+        };
+        let r = run_limited(&f, &target(&spec(0, "")), 4, &few)
+            .await
+            .unwrap();
+        assert_eq!(tags(&r), ["a/app:x"]);
+        assert_eq!(
+            r.errors[0].to_string(),
+            "fake b/app: images of fake: more than 2 images to resolve in one specification; \
+             set a cap, or split the specification by repository"
+        );
     }
 
     #[tokio::test]

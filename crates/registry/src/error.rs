@@ -64,6 +64,15 @@ pub enum RegistryError {
     /// A body too large to be what it claims to be (a manifest, a config, a JSON page).
     #[error("{what}: larger than the {limit} bytes allowed")]
     TooLarge { what: String, limit: u64 },
+    /// A listing longer than a documented discovery limit allows (see
+    /// [`DiscoveryLimits`](crate::DiscoveryLimits)); `what` names the registry or repository.
+    #[error("{what}: more than {limit} {items}; {hint}")]
+    TooMany {
+        what: String,
+        limit: u64,
+        items: &'static str,
+        hint: &'static str,
+    },
     /// A digest string that is not `sha256:` followed by 64 lower-case hex digits.
     #[error("invalid digest {0:?}: expected sha256:<64 hex digits>")]
     InvalidDigest(String),

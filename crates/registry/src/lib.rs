@@ -12,6 +12,7 @@
 //! ```text
 //! catalog()                      -> Vec<String>          (/v2/_catalog, paginated via Link)
 //! tags(repo)                     -> Vec<String>          (/v2/<repo>/tags/list, paginated)
+//! catalog_listing / tag_listing  -> Listing              (the same, one page at a time)
 //! manifest(repo, ref, platform)  -> ResolvedManifest     (index → platform entry; digest checked)
 //! head_manifest / head_blob      -> Option<…>            (digest / size checks without bodies)
 //! config(repo, &desc)            -> ImageConfig          (size + digest checked, then parsed)
@@ -32,7 +33,10 @@
 //! target into a [`DiscoveryReport`]: repositories by pattern and exclusions, tags by pattern and
 //! exclusions, then `cap` by config `created` date or `versionPattern` ordering without manifest
 //! fetches. Per-image failures are reported with registry, repository and tag while the rest
-//! continue. Registry types plug in as one [`Source`] module each; type `"2"` (and Docker Hub for
+//! continue. Listings are read page by page and everything kept is bounded ([`DiscoveryLimits`],
+//! [`ClientOptions::max_page_bytes`], [`ClientOptions::max_list_entries`]); a date cap on a
+//! repository of more than [`DATE_CAP_CANDIDATES`] selected tags resolves only that many
+//! candidates, chosen by natural version order of their names. Registry types plug in as one [`Source`] module each; type `"2"` (and Docker Hub for
 //! an empty `registry`) is implemented.
 //!
 //! This crate knows nothing of the credential store beyond the `reveal` callback it is handed.
@@ -51,14 +55,18 @@ mod manifest;
 
 pub use auth::{Credentials, ProvidedToken, RefreshingToken, RegistryAuth, TokenProvider};
 pub use blob::BlobReader;
-pub use client::{ClientOptions, ManifestHead, RegistryClient, ResolvedManifest};
+pub use client::{
+    ClientOptions, Listing, MAX_LIST_ENTRIES, MAX_PAGE_BYTES, ManifestHead, RegistryClient,
+    ResolvedManifest, Visit,
+};
 pub use config::{HistoryEntry, ImageConfig};
 pub use connect::{Connection, connect};
 pub use digest::Digest;
 pub use discovery::{
-    DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, DiscoveredImage, DiscoveryError,
-    DiscoveryOptions, DiscoveryReport, ImageFacts, Source, TagKey, V2Source, VersionPattern,
-    discover, run as run_discovery,
+    DATE_CAP_CANDIDATES, DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM,
+    DiscoveredImage, DiscoveryError, DiscoveryLimits, DiscoveryOptions, DiscoveryReport,
+    ImageFacts, MAX_IMAGES, MAX_REPOSITORIES, MAX_TAGS_PER_REPOSITORY, Source, TagKey, V2Source,
+    VersionPattern, discover, run as run_discovery, run_limited as run_discovery_limited,
 };
 pub use error::RegistryError;
 pub use manifest::{

@@ -12,5 +12,7 @@ mod connect;
 mod discovery;
 #[path = "tests/faults.rs"]
 mod faults;
+#[path = "tests/large.rs"]
+mod large;
 #[path = "tests/support.rs"]
 mod support;

@@ -12,6 +12,9 @@
 //!   unprivileged user when run as root) on a free 127.0.0.1 port; [`TestPostgres`] hands out a
 //!   fresh database per test and stops the server by its PID on drop.
 //! - [`FaultProxy`] sits in front of a registry and injects one [`Fault`] per matching path.
+//! - [`SimRegistry`] (from [`SimRegistryBuilder`]) simulates registries too large to push: an
+//!   endless catalog, repositories of a million tags, everything generated on demand.
+//! - [`memory`] reads the process's resident set size, for tests that bound memory.
 //!
 //! Tests that need a registry call [`RegistryBuilder::start_or_skip`]: without `docker-registry`
 //! it prints why and returns `None`, unless `CROWSNEST_REQUIRE_REGISTRY` is set (CI), where it
@@ -20,10 +23,12 @@
 
 mod certs;
 mod layer;
+pub mod memory;
 mod postgres;
 mod proxy;
 mod push;
 mod registry;
+mod simulator;
 mod token;
 
 pub use certs::{TlsFiles, make_tls};
@@ -34,6 +39,7 @@ pub use push::{Format, ImageBuilder, IndexBuilder, PushedImage, PushedIndex, Pus
 pub use registry::{
     REQUIRE_ENV, RegistryBuilder, TestRegistry, docker_registry_binary, registry_available,
 };
+pub use simulator::{SimCounts, SimRegistry, SimRegistryBuilder};
 pub use token::TokenStats;
 
 /// The harness's error: a message saying what failed to set up.

@@ -9,7 +9,7 @@
 //! config's `created` date; configs are cached by digest because many tags share one.
 
 use super::{ImageFacts, Source};
-use crate::{Digest, RegistryClient, RegistryError, TargetPlatform};
+use crate::{Digest, RegistryClient, RegistryError, TargetPlatform, Visit};
 use crowsnest_model::ScanTarget;
 use crowsnest_model::address::{DOCKER_HUB_ENDPOINT, DOCKER_HUB_NAME as HUB_NAME};
 use crowsnest_model::pattern::Selection;
@@ -65,7 +65,7 @@ impl V2Source {
         &self.client
     }
 
-    async fn list(&self, selection: &Selection) -> Result<Vec<String>, RegistryError> {
+    async fn list(&self, selection: &Selection, visit: Visit<'_>) -> Result<(), RegistryError> {
         if self.hub {
             let Some(name) = selection.include().exact() else {
                 return Err(RegistryError::Spec(
@@ -80,20 +80,35 @@ impl V2Source {
                 format!("library/{name}")
             };
             let excluded = !selection.matches(name) && !selection.matches(&full);
-            return Ok(if excluded { Vec::new() } else { vec![full] });
+            return if excluded { Ok(()) } else { visit(&full) };
         }
         // Checking reachability and credentials first turns "wrong password" into one clear
         // registry-level error instead of one error per repository.
         self.client.ping().await?;
         if let Some(name) = selection.include().exact() {
-            return Ok(if selection.matches(name) {
-                vec![name.to_string()]
+            return if selection.matches(name) {
+                visit(name)
             } else {
-                Vec::new()
-            });
+                Ok(())
+            };
         }
-        let all = self.client.catalog().await?;
-        Ok(all.into_iter().filter(|r| selection.matches(r)).collect())
+        // Filtered name by name as each page is parsed: only the selection's picks are kept.
+        let mut listing = self.client.catalog_listing();
+        let mut picked = |r: &str| {
+            if selection.matches(r) {
+                visit(r)
+            } else {
+                Ok(())
+            }
+        };
+        while listing.next_page(&mut picked).await? {}
+        Ok(())
+    }
+
+    async fn list_tags(&self, repo: &str, visit: Visit<'_>) -> Result<(), RegistryError> {
+        let mut listing = self.client.tag_listing(repo)?;
+        while listing.next_page(&mut *visit).await? {}
+        Ok(())
     }
 
     async fn resolve(
@@ -143,12 +158,17 @@ impl Source for V2Source {
     fn repositories<'a>(
         &'a self,
         selection: &'a Selection,
-    ) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
-        self.list(selection).boxed()
+        visit: Visit<'a>,
+    ) -> BoxFuture<'a, Result<(), RegistryError>> {
+        self.list(selection, visit).boxed()
     }
 
-    fn tags<'a>(&'a self, repo: &'a str) -> BoxFuture<'a, Result<Vec<String>, RegistryError>> {
-        self.client.tags(repo).boxed()
+    fn tags<'a>(
+        &'a self,
+        repo: &'a str,
+        visit: Visit<'a>,
+    ) -> BoxFuture<'a, Result<(), RegistryError>> {
+        self.list_tags(repo, visit).boxed()
     }
 
     fn image<'a>(
