@@ -34,24 +34,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// serde quotes the offending value in its messages (`invalid type: string "…", expected …`).
-/// That value may be a password sent in the wrong field, so it is dropped: the message keeps
-/// what was wrong and where (line and column), never what was sent.
+/// serde quotes the offending value in its messages (``invalid type: string "…", expected …``,
+/// ``invalid type: integer `918…`, expected a string``, ``unknown field `…` ``). That value may
+/// be a password sent in the wrong field, so every quoted value before `expected` is dropped:
+/// the message keeps what was wrong and where (line and column), never what was sent. What
+/// follows `expected` is ours (the type or the accepted names) and stays, as do the field names
+/// in `missing field` and `duplicate field`, which are our schema's.
 fn without_echoed_values(e: &serde_json::Error) -> String {
     let message = e.to_string();
+    if message.starts_with("missing field") || message.starts_with("duplicate field") {
+        return message;
+    }
+    let (head, tail) = match message.find(", expected") {
+        Some(i) => message.split_at(i),
+        None => match message.find(" at line ") {
+            Some(i) => message.split_at(i),
+            None => (message.as_str(), ""),
+        },
+    };
     let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars();
+    let mut chars = head.chars();
     while let Some(c) = chars.next() {
-        if c != '"' {
+        if c != '"' && c != '`' {
             out.push(c);
             continue;
         }
-        // Skip to the closing quote; serde writes the value Debug-escaped, so `\"` is inside.
+        // Skip to the closing quote; serde writes a string Debug-escaped, so `\"` is inside.
         let mut escaped = false;
         for inner in chars.by_ref() {
             match inner {
-                '\\' if !escaped => escaped = true,
-                '"' if !escaped => break,
+                '\\' if !escaped && c == '"' => escaped = true,
+                q if q == c && !escaped => break,
                 _ => escaped = false,
             }
         }
@@ -59,6 +72,7 @@ fn without_echoed_values(e: &serde_json::Error) -> String {
             out.pop();
         }
     }
+    out.push_str(tail);
     out
 }
 
@@ -94,8 +108,8 @@ impl QueryPairs {
             None => Ok(None),
             Some("") | Some("true") | Some("1") => Ok(Some(true)),
             Some("false") | Some("0") => Ok(Some(false)),
-            Some(other) => Err(ApiError::BadRequest(format!(
-                "query parameter {key} must be true or false, not {other:?}"
+            Some(_) => Err(ApiError::BadRequest(format!(
+                "query parameter {key} must be true or false"
             ))),
         }
     }
@@ -105,7 +119,7 @@ impl QueryPairs {
             .map(|v| {
                 v.parse().map_err(|_| {
                     ApiError::BadRequest(format!(
-                        "query parameter {key} must be a non-negative integer, not {v:?}"
+                        "query parameter {key} must be a non-negative integer"
                     ))
                 })
             })
@@ -121,5 +135,46 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
         Ok(QueryPairs(
             form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_echoed_values;
+
+    fn message(json: &str) -> String {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Login {
+            username: String,
+            kind: Kind,
+            n: u8,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Kind {
+            Basic,
+        }
+        without_echoed_values(&serde_json::from_str::<Login>(json).unwrap_err())
+    }
+
+    #[test]
+    fn no_client_value_is_quoted_back() {
+        for (json, secret, kept) in [
+            (r#"{"username":918273645546372819}"#, "918273645546372819", "expected a string"),
+            (r#"{"username":1.25e7}"#, "12500000", "expected a string"),
+            (r#"{"username":true}"#, "true", "expected a string"),
+            (r#"{"username":"u","kind":"s3cr\"et"}"#, "s3cr", "expected `basic`"),
+            (r#"{"username":"u","kind":"basic","n":-31337}"#, "31337", "expected u8"),
+            (r#"{"username":"u","kind":"basic","n":70000}"#, "70000", "expected u8"),
+            (r#"{"hunter2secret":1}"#, "hunter2secret", "expected one of `username`"),
+        ] {
+            let m = message(json);
+            assert!(!m.contains(secret), "{json}: {m}");
+            assert!(m.contains(kept), "{json}: {m}");
+            assert!(m.contains("line 1 column"), "{json}: {m}");
+        }
+        assert!(message(r#"{"kind":"basic","n":1}"#).contains("missing field `username`"));
     }
 }

@@ -10,6 +10,7 @@ mod body;
 mod clock;
 mod config;
 mod error;
+mod private;
 mod routes;
 mod server;
 

@@ -85,7 +85,36 @@ async fn not_found(uri: OriginalUri) -> ApiError {
     ApiError::NotFound(format!("no such endpoint: {}", uri.path()))
 }
 
-async fn method_not_allowed() -> Response {
+/// Paths (under `/api/{version}`) that answer without credentials.
+const PUBLIC_PATHS: &[&str] = &["/_ping", "/authenticate", "/authenticate/renew"];
+
+/// A wrong method on a protected path is only worth a 405 to a caller who may use the path:
+/// an anonymous one gets the 401 every protected route gives, so it cannot map which methods
+/// exist.
+async fn method_not_allowed(State(state): State<AppState>, req: Request) -> Response {
+    let path = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let under_version = path
+        .trim_start_matches("/api/")
+        .split_once('/')
+        .map(|(_, rest)| format!("/{}", rest.trim_end_matches('/')))
+        .unwrap_or_default();
+    if !PUBLIC_PATHS.contains(&under_version.as_str()) {
+        let addr = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Err(e) = state.auth.authorize(header, addr).await {
+            return e.into_response();
+        }
+    }
     let mut r = ApiError::BadRequest("method not allowed on this endpoint".into()).into_response();
     *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
     r

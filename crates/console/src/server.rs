@@ -45,14 +45,17 @@ pub async fn open(
     clock: Arc<dyn Clock>,
     bootstrap: &Bootstrap,
 ) -> Result<AppState, ConsoleError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+    crate::private::secure_data_dir(&config.data_dir).map_err(|e| {
         ConsoleError::Config(format!(
-            "cannot create data dir {}: {e}",
+            "cannot create data dir {} (owner-only): {e}",
             config.data_dir.display()
         ))
     })?;
     let key = MasterKey::load_or_create(&config.data_dir, bootstrap.master_key.as_deref())?;
     let store: Arc<dyn Store> = if config.database.starts_with("sqlite:") {
+        crate::private::prepare_sqlite_file(&config.database).map_err(|e| {
+            ConsoleError::Config(format!("cannot create the database file owner-only: {e}"))
+        })?;
         Arc::new(SqliteStore::open(&config.database, SecretBox::new(&key)).await?)
     } else {
         return Err(ConsoleError::Config(format!(
@@ -69,6 +72,10 @@ pub async fn open(
     let db_path = crowsnest_vulndb::default_path(&config.data_dir);
     if let Some(feeds) = &config.feeds {
         build_db_if_missing(feeds, &db_path).await?;
+        // The build writes files of its own; they are the admin's alone too.
+        crate::private::secure_data_dir(&config.data_dir).map_err(|e| {
+            ConsoleError::Config(format!("cannot make the data dir owner-only: {e}"))
+        })?;
     }
     report_db_age(&db_path);
     let mut engine_config = engine_config(&config, db_path);
