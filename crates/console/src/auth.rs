@@ -6,6 +6,14 @@
 //! limit the pair is refused with 429 until the window ends, so guessing passwords is slow.
 //! Successful Basic checks are remembered briefly under a keyed hash, because argon2 is
 //! deliberately slow and scripts send Basic credentials on every request.
+//!
+//! What an anonymous caller can make the Console spend is bounded: argon2 (about 19 MiB and tens
+//! of milliseconds a check) runs on the blocking pool, at most one check per core at once; a
+//! login that cannot get a slot within a few seconds gets a 503 with `Retry-After`, so a flood
+//! queues instead of taking all memory and starving `_ping`. User names and passwords longer
+//! than any real one are refused before lookup, hashing, counting or logging. The failure table
+//! keeps at most [`MAX_TRACKED_PAIRS`] (user, address) pairs, forgetting the stalest first.
+//! Retired tokens are kept in the store, so renewal holds across restarts and Consoles.
 
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -21,6 +29,7 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -29,6 +38,16 @@ const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: SignedDuration = SignedDuration::from_secs(300);
 /// How long a verified Basic credential is trusted without re-running argon2.
 const BASIC_CACHE_TTL: SignedDuration = SignedDuration::from_secs(300);
+/// The longest user name a login accepts. Longer ones are refused before anything is looked
+/// up, hashed, counted or logged; no user can have one (the first admin is held to it too).
+pub(crate) const MAX_USERNAME_BYTES: usize = 256;
+/// The longest password a login accepts, for the same reason.
+pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
+/// (user, address) pairs whose recent failures are remembered; past this, pairs whose window
+/// has passed are dropped, then the one with the oldest last failure.
+pub(crate) const MAX_TRACKED_PAIRS: usize = 10_000;
+/// How long a login waits for a free password-check slot before it is told to come back.
+const CHECK_QUEUE_WAIT: Duration = Duration::from_secs(5);
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +85,6 @@ fn verify_password(password: &str, phc: &str) -> bool {
 struct State {
     failures: HashMap<(String, Option<IpAddr>), Vec<Timestamp>>,
     basic_ok: HashMap<[u8; 32], (Caller, Timestamp)>,
-    /// Token ids retired by renewal, with their expiry so the list can be pruned.
-    retired: HashMap<String, i64>,
 }
 
 pub struct Authenticator {
@@ -76,6 +93,8 @@ pub struct Authenticator {
     signing_key: [u8; 32],
     token_ttl: SignedDuration,
     state: Mutex<State>,
+    /// Password checks running at once: one per core.
+    checks: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -99,6 +118,9 @@ impl Authenticator {
             signing_key,
             token_ttl,
             state: Mutex::new(State::default()),
+            checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            ),
         }
     }
 
@@ -131,11 +153,53 @@ impl Authenticator {
     fn record_failure(&self, username: &str, addr: Option<IpAddr>) {
         let now = self.clock.now();
         let mut st = self.state();
-        st.failures
-            .entry((username.to_string(), addr))
-            .or_default()
-            .push(now);
+        let key = (username.to_string(), addr);
+        if !st.failures.contains_key(&key) && st.failures.len() >= MAX_TRACKED_PAIRS {
+            let recent = |t: &Timestamp| now.duration_since(*t) < FAILURE_WINDOW;
+            st.failures
+                .retain(|_, times| times.last().is_some_and(recent));
+            if st.failures.len() >= MAX_TRACKED_PAIRS
+                && let Some(stalest) = st
+                    .failures
+                    .iter()
+                    .min_by_key(|(_, times)| times.last().copied())
+                    .map(|(k, _)| k.clone())
+            {
+                st.failures.remove(&stalest);
+            }
+        }
+        let times = st.failures.entry(key).or_default();
+        times.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
+        times.push(now);
         tracing::warn!(user = username, addr = ?addr, "failed login");
+    }
+
+    /// How many (user, address) pairs the failure table holds.
+    pub fn tracked_failures(&self) -> usize {
+        self.state().failures.len()
+    }
+
+    /// Runs argon2 for `password` against `phc` (or, for an unknown user, the same work against
+    /// nothing) on the blocking pool, once a check slot is free.
+    async fn check_password(&self, password: &str, phc: Option<String>) -> Result<bool, ApiError> {
+        let _slot = tokio::time::timeout(CHECK_QUEUE_WAIT, self.checks.acquire())
+            .await
+            .map_err(|_| ApiError::Unavailable {
+                message: "too many logins at once; try again shortly".into(),
+                retry_after_secs: 1,
+            })?
+            .map_err(|_| ApiError::Internal("password checks closed".into()))?;
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || match phc {
+            Some(phc) => verify_password(&password, &phc),
+            None => {
+                // Spend the same effort for unknown users so timing does not reveal which exist.
+                let _ = hash_password(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("password check: {e}")))
     }
 
     /// Checks a username and password; counts failures for throttling.
@@ -145,16 +209,15 @@ impl Authenticator {
         password: &str,
         addr: Option<IpAddr>,
     ) -> Result<Caller, ApiError> {
+        if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
+            // No user has such a name or password; nothing is kept or logged of it.
+            return Err(ApiError::Unauthorized("invalid credentials".into()));
+        }
         self.check_throttle(username, addr)?;
         let user: Option<UserRecord> = self.store.user(username).await?;
-        let ok = match &user {
-            Some(u) => verify_password(password, &u.password_hash),
-            None => {
-                // Spend the same effort for unknown users so timing does not reveal which exist.
-                let _ = hash_password(password);
-                false
-            }
-        };
+        let ok = self
+            .check_password(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await?;
         match (ok, user) {
             (true, Some(u)) => {
                 self.state().failures.remove(&(username.to_string(), addr));
@@ -225,7 +288,7 @@ impl Authenticator {
         format!("{signing_input}.{sig}")
     }
 
-    fn verify_claims(&self, token: &str) -> Result<Claims, ApiError> {
+    async fn verify_claims(&self, token: &str) -> Result<Claims, ApiError> {
         let invalid = || ApiError::Unauthorized("invalid or expired token".into());
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) =
@@ -246,17 +309,18 @@ impl Authenticator {
         mac.verify_slice(&sig).map_err(|_| invalid())?;
         let claims: Claims = serde_json::from_slice(&B64URL.decode(p).map_err(|_| invalid())?)
             .map_err(|_| invalid())?;
-        if claims.exp <= self.clock.now().as_second() {
+        let now = self.clock.now().as_second();
+        if claims.exp <= now {
             return Err(invalid());
         }
-        if self.state().retired.contains_key(&claims.jti) {
+        if self.store.token_retired(&claims.jti, now).await? {
             return Err(invalid());
         }
         Ok(claims)
     }
 
-    pub fn bearer(&self, token: &str) -> Result<Caller, ApiError> {
-        let claims = self.verify_claims(token)?;
+    pub async fn bearer(&self, token: &str) -> Result<Caller, ApiError> {
+        let claims = self.verify_claims(token).await?;
         Ok(Caller {
             username: claims.sub,
             role: claims.role,
@@ -264,14 +328,12 @@ impl Authenticator {
     }
 
     /// A fresh token for an unexpired one; the old one stops working.
-    pub fn renew(&self, token: &str) -> Result<String, ApiError> {
-        let claims = self.verify_claims(token)?;
+    pub async fn renew(&self, token: &str) -> Result<String, ApiError> {
+        let claims = self.verify_claims(token).await?;
         let now = self.clock.now().as_second();
-        {
-            let mut st = self.state();
-            st.retired.retain(|_, exp| *exp > now);
-            st.retired.insert(claims.jti.clone(), claims.exp);
-        }
+        self.store
+            .retire_token(&claims.jti, claims.exp, now)
+            .await?;
         Ok(self.issue_token(&Caller {
             username: claims.sub,
             role: claims.role,
@@ -288,7 +350,7 @@ impl Authenticator {
         let (scheme, rest) = header.split_once(' ').ok_or_else(ApiError::unauthorized)?;
         let rest = rest.trim();
         if scheme.eq_ignore_ascii_case("bearer") {
-            self.bearer(rest)
+            self.bearer(rest).await
         } else if scheme.eq_ignore_ascii_case("basic") {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(rest)

@@ -7,6 +7,14 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+/// How long a request body may take to arrive, as a request extension the router sets from
+/// the configuration: a client trickling its body byte by byte gets a 408 instead of holding
+/// a connection and a handler for ever.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyTimeout(pub(crate) std::time::Duration);
+
+const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A JSON body. An empty body is `None`, so handlers decide what "no body" means (for `PUT
 /// /settings/registry` it erases everything; for `POST /registry/scan` it is a regular scan).
 #[derive(Debug)]
@@ -16,7 +24,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let deadline = req
+            .extensions()
+            .get::<BodyTimeout>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |t| t.0);
+        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| {
+                ApiError::Timeout(format!(
+                    "the request body did not arrive within {} seconds",
+                    deadline.as_secs()
+                ))
+            })?;
+        let bytes = read.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::BadRequest("request body is too large".into())
             } else {
@@ -162,13 +182,33 @@ mod tests {
     #[test]
     fn no_client_value_is_quoted_back() {
         for (json, secret, kept) in [
-            (r#"{"username":918273645546372819}"#, "918273645546372819", "expected a string"),
+            (
+                r#"{"username":918273645546372819}"#,
+                "918273645546372819",
+                "expected a string",
+            ),
             (r#"{"username":1.25e7}"#, "12500000", "expected a string"),
             (r#"{"username":true}"#, "true", "expected a string"),
-            (r#"{"username":"u","kind":"s3cr\"et"}"#, "s3cr", "expected `basic`"),
-            (r#"{"username":"u","kind":"basic","n":-31337}"#, "31337", "expected u8"),
-            (r#"{"username":"u","kind":"basic","n":70000}"#, "70000", "expected u8"),
-            (r#"{"hunter2secret":1}"#, "hunter2secret", "expected one of `username`"),
+            (
+                r#"{"username":"u","kind":"s3cr\"et"}"#,
+                "s3cr",
+                "expected `basic`",
+            ),
+            (
+                r#"{"username":"u","kind":"basic","n":-31337}"#,
+                "31337",
+                "expected u8",
+            ),
+            (
+                r#"{"username":"u","kind":"basic","n":70000}"#,
+                "70000",
+                "expected u8",
+            ),
+            (
+                r#"{"hunter2secret":1}"#,
+                "hunter2secret",
+                "expected one of `username`",
+            ),
         ] {
             let m = message(json);
             assert!(!m.contains(secret), "{json}: {m}");

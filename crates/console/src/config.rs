@@ -27,6 +27,14 @@ pub struct ConsoleConfig {
     /// their turn without using CPU. 0 means one per core. Bounding them keeps a crowd of
     /// readers from starving a running scan of the cores it needs.
     pub concurrent_reads: usize,
+    /// How long a client may take to send a request's head, and how long an idle keep-alive
+    /// connection stays open; past it the connection is closed.
+    pub header_read_timeout: std::time::Duration,
+    /// How long a client may take to send a request's body; past it the answer is 408.
+    pub body_read_timeout: std::time::Duration,
+    /// Connections served at once; more wait in the listen backlog until one ends, so a crowd
+    /// of slow clients cannot use up the Console's file descriptors.
+    pub max_connections: usize,
 }
 
 impl ConsoleConfig {
@@ -43,6 +51,9 @@ impl ConsoleConfig {
             concurrent_reads: 0,
             retention_days: 30,
             docker_hub: None,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            body_read_timeout: std::time::Duration::from_secs(60),
+            max_connections: 512,
         }
     }
 }

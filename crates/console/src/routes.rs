@@ -62,7 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
     let public = Router::new()
         .route("/_ping", get(ping))
-        .route("/authenticate", post(login::authenticate))
+        .route(
+            "/authenticate",
+            post(login::authenticate).layer(DefaultBodyLimit::max(login::LOGIN_BODY_LIMIT)),
+        )
         .route("/authenticate/renew", get(login::renew));
     let api = public
         .merge(protected)
@@ -73,6 +76,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(crate::body::BodyTimeout(
+            state.config.body_read_timeout,
+        )))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -5,7 +5,6 @@ use crate::config::{ConsoleConfig, ConsoleError};
 use crate::{AppState, Clock, ensure_admin, router};
 use crowsnest_store::{MasterKey, SecretBox, SqliteStore, Store};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -181,11 +180,8 @@ pub async fn serve(
 ) -> Result<(), ConsoleError> {
     let stop_engine = tokio_util::sync::CancellationToken::new();
     let engine = tokio::spawn(state.engine.clone().run(stop_engine.clone()));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ConsoleError::Serve);
+    let config = state.config.clone();
+    let served = crate::connections::serve(listener, router(state), &config, shutdown).await;
     stop_engine.cancel();
     if let Err(e) = engine.await {
         tracing::error!(error = %e, "the scan engine ended abnormally");

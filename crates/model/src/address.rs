@@ -253,7 +253,12 @@ mod tests {
 
     #[test]
     fn userinfo_is_noticed_in_the_authority_only() {
-        for with in ["u:p@h", "https://u:p@h:5000/x", "HTTP://u@h", " u@[::1]:5000 "] {
+        for with in [
+            "u:p@h",
+            "https://u:p@h:5000/x",
+            "HTTP://u@h",
+            " u@[::1]:5000 ",
+        ] {
             assert!(RegistryAddress::parse(with).has_userinfo(), "{with}");
         }
         for without in ["h", "https://h:5000/a@b", "", "docker.io"] {

@@ -6,9 +6,7 @@
 use crate::address::RegistryAddress;
 use crate::pattern::Selection;
 use crate::registry_kind::RegistryKind;
-use crate::spec::{
-    MAX_SCANNERS, REGISTRY_OS, RegistrySpecification, SCANNERS_LIMIT, SpecError,
-};
+use crate::spec::{MAX_SCANNERS, REGISTRY_OS, RegistrySpecification, SCANNERS_LIMIT, SpecError};
 
 /// One registry specification, typed and checked.
 #[derive(Debug, Clone)]
@@ -218,7 +216,10 @@ mod tests {
         ] {
             let message = refused(&|s| s.registry = registry.into());
             assert!(message.contains("credential"), "{registry}: {message}");
-            assert!(!message.contains("pw") && !message.contains("bob"), "{message}");
+            assert!(
+                !message.contains("pw") && !message.contains("bob"),
+                "{message}"
+            );
         }
         assert_eq!(
             ScanTarget::from_spec(&spec("harbor")).unwrap().kind(),

@@ -399,7 +399,10 @@ pub async fn jobs_cancel_and_count_per_spec(factory: impl Factory) {
     let by_spec = s.job_counts_by_spec(scan.id).await.unwrap();
     assert_eq!(by_spec.len(), 2, "{by_spec:?}");
     assert_eq!(by_spec["s1"], c);
-    assert_eq!(by_spec["s2"], s.job_counts(scan.id, Some("s2")).await.unwrap());
+    assert_eq!(
+        by_spec["s2"],
+        s.job_counts(scan.id, Some("s2")).await.unwrap()
+    );
     assert!(s.job_counts_by_spec(-1).await.unwrap().is_empty());
     assert_eq!(s.cancel_jobs(scan.id, Some("s1")).await.unwrap(), 2);
     let c = s.job_counts(scan.id, Some("s1")).await.unwrap();
