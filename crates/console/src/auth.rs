@@ -7,10 +7,9 @@
 //! Successful Basic checks are remembered briefly under a keyed hash, because argon2 is
 //! deliberately slow and scripts send Basic credentials on every request.
 //!
-//! What an anonymous caller can make the Console spend is bounded: argon2 (about 19 MiB and tens
-//! of milliseconds a check) runs on the blocking pool, at most one check per core at once; a
-//! login that cannot get a slot within a few seconds gets a 503 with `Retry-After`, so a flood
-//! queues instead of taking all memory and starving `_ping`. User names and passwords longer
+//! What an anonymous caller can make the Console spend is bounded: password checks are
+//! [`PasswordChecks`](crate::password::PasswordChecks) (one per core, memory reused, 503 when
+//! the queue is full). User names and passwords longer
 //! than any real one are refused before lookup, hashing, counting or logging. The failure table
 //! keeps at most [`MAX_TRACKED_PAIRS`] (user, address) pairs, forgetting the stalest first.
 //! Retired tokens are kept in the store, so renewal holds across restarts and Consoles.
@@ -18,7 +17,7 @@
 use crate::clock::Clock;
 use crate::error::ApiError;
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use crowsnest_store::{Store, UserRecord};
@@ -29,7 +28,6 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -46,8 +44,6 @@ pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
 /// (user, address) pairs whose recent failures are remembered; past this, pairs whose window
 /// has passed are dropped, then the one with the oldest last failure.
 pub(crate) const MAX_TRACKED_PAIRS: usize = 10_000;
-/// How long a login waits for a free password-check slot before it is told to come back.
-const CHECK_QUEUE_WAIT: Duration = Duration::from_secs(5);
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,14 +69,6 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
 }
 
-fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
 #[derive(Debug, Default)]
 struct State {
     failures: HashMap<(String, Option<IpAddr>), Vec<Timestamp>>,
@@ -93,8 +81,7 @@ pub struct Authenticator {
     signing_key: [u8; 32],
     token_ttl: SignedDuration,
     state: Mutex<State>,
-    /// Password checks running at once: one per core.
-    checks: tokio::sync::Semaphore,
+    checks: crate::password::PasswordChecks,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -118,9 +105,7 @@ impl Authenticator {
             signing_key,
             token_ttl,
             state: Mutex::new(State::default()),
-            checks: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, usize::from),
-            ),
+            checks: crate::password::PasswordChecks::new(),
         }
     }
 
@@ -179,29 +164,6 @@ impl Authenticator {
         self.state().failures.len()
     }
 
-    /// Runs argon2 for `password` against `phc` (or, for an unknown user, the same work against
-    /// nothing) on the blocking pool, once a check slot is free.
-    async fn check_password(&self, password: &str, phc: Option<String>) -> Result<bool, ApiError> {
-        let _slot = tokio::time::timeout(CHECK_QUEUE_WAIT, self.checks.acquire())
-            .await
-            .map_err(|_| ApiError::Unavailable {
-                message: "too many logins at once; try again shortly".into(),
-                retry_after_secs: 1,
-            })?
-            .map_err(|_| ApiError::Internal("password checks closed".into()))?;
-        let password = password.to_string();
-        tokio::task::spawn_blocking(move || match phc {
-            Some(phc) => verify_password(&password, &phc),
-            None => {
-                // Spend the same effort for unknown users so timing does not reveal which exist.
-                let _ = hash_password(&password);
-                false
-            }
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("password check: {e}")))
-    }
-
     /// Checks a username and password; counts failures for throttling.
     pub async fn login(
         &self,
@@ -216,7 +178,8 @@ impl Authenticator {
         self.check_throttle(username, addr)?;
         let user: Option<UserRecord> = self.store.user(username).await?;
         let ok = self
-            .check_password(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .checks
+            .check(password, user.as_ref().map(|u| u.password_hash.clone()))
             .await?;
         match (ok, user) {
             (true, Some(u)) => {

@@ -11,6 +11,7 @@ mod clock;
 mod config;
 mod connections;
 mod error;
+mod password;
 mod private;
 mod routes;
 mod server;

@@ -4,6 +4,7 @@ mod credentials;
 mod harness;
 mod load;
 mod policies;
+mod reliability;
 mod requests;
 mod scans;
 mod security;

@@ -15,6 +15,7 @@ pub(crate) struct TestConsole {
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) data_dir: PathBuf,
     pub(crate) http: reqwest::Client,
+    config: ConsoleConfig,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _tmp: tempfile::TempDir,
@@ -24,6 +25,7 @@ pub(crate) struct Builder {
     max_body_bytes: Option<usize>,
     bootstrap: bool,
     feeds: Option<PathBuf>,
+    configure: Option<Box<dyn FnOnce(&mut ConsoleConfig)>>,
 }
 
 pub(crate) fn console() -> Builder {
@@ -31,6 +33,7 @@ pub(crate) fn console() -> Builder {
         max_body_bytes: None,
         bootstrap: true,
         feeds: None,
+        configure: None,
     }
 }
 
@@ -46,12 +49,18 @@ impl Builder {
         self
     }
 
+    /// Changes the configuration the Console starts with (and restarts with).
+    pub(crate) fn configure(mut self, f: impl FnOnce(&mut ConsoleConfig) + 'static) -> Builder {
+        self.configure = Some(Box::new(f));
+        self
+    }
+
     pub(crate) fn without_admin(mut self) -> Builder {
         self.bootstrap = false;
         self
     }
 
-    pub(crate) fn config(&self, data_dir: PathBuf) -> ConsoleConfig {
+    pub(crate) fn config(&mut self, data_dir: PathBuf) -> ConsoleConfig {
         let mut config = ConsoleConfig::for_data_dir(data_dir);
         // Tests never reach the internet: Docker Hub specs point at a closed loopback port.
         config.docker_hub = Some("http://127.0.0.1:9".into());
@@ -60,10 +69,13 @@ impl Builder {
         if let Some(n) = self.max_body_bytes {
             config.max_body_bytes = n;
         }
+        if let Some(f) = self.configure.take() {
+            f(&mut config);
+        }
         config
     }
 
-    pub(crate) async fn open(self) -> Result<TestConsole, crowsnest_console::ConsoleError> {
+    pub(crate) async fn open(mut self) -> Result<TestConsole, crowsnest_console::ConsoleError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let tmp = tempfile::tempdir().expect("temp dir");
         let data_dir = tmp.path().join("data");
@@ -75,26 +87,14 @@ impl Builder {
             admin_password: self.bootstrap.then(|| ADMIN_PASSWORD.to_string()),
             master_key: None,
         };
-        let state =
-            crowsnest_console::open(self.config(data_dir.clone()), clock.clone(), &bootstrap)
-                .await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            crowsnest_console::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server");
-        });
+        let config = self.config(data_dir.clone());
+        let (base, tx, server) = launch(config.clone(), clock.clone(), &bootstrap).await?;
         Ok(TestConsole {
             base,
             clock,
             data_dir,
             http: reqwest::Client::new(),
+            config,
             shutdown: Some(tx),
             server: Some(server),
             _tmp: tmp,
@@ -104,6 +104,34 @@ impl Builder {
     pub(crate) async fn start(self) -> TestConsole {
         self.open().await.expect("console starts")
     }
+}
+
+type Launched = (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// Opens a Console on `config` and serves it on a fresh loopback port.
+async fn launch(
+    config: ConsoleConfig,
+    clock: Arc<ManualClock>,
+    bootstrap: &Bootstrap,
+) -> Result<Launched, crowsnest_console::ConsoleError> {
+    let state = crowsnest_console::open(config, clock, bootstrap).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        crowsnest_console::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server");
+    });
+    Ok((base, tx, server))
 }
 
 /// One HTTP exchange, kept whole for assertions.
@@ -248,6 +276,22 @@ impl TestConsole {
             );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+    }
+
+    /// Stops the Console and starts a new one on the same data dir and configuration (a new
+    /// port: `base` changes), as an operator's restart.
+    pub(crate) async fn restart(&mut self) {
+        self.stop().await;
+        let (base, tx, server) = launch(
+            self.config.clone(),
+            self.clock.clone(),
+            &Bootstrap::default(),
+        )
+        .await
+        .expect("console restarts");
+        self.base = base;
+        self.shutdown = Some(tx);
+        self.server = Some(server);
     }
 
     /// Stops the server and waits until it has finished (so the store is closed and flushed).
