@@ -3,6 +3,7 @@
 
 mod boundaries;
 mod floods;
+mod progress;
 mod restarts;
 mod slow_clients;
 mod writers;
