@@ -21,7 +21,10 @@ pub(crate) async fn run(connections: usize) {
             let (mut read, mut write) = stream.into_split();
             let trickle = tokio::spawn(async move {
                 if i % 2 == 1 {
-                    return; // idle
+                    // Idle: keep the write half (dropping it would send FIN) and say nothing.
+                    let _keep = write;
+                    std::future::pending::<()>().await;
+                    return;
                 }
                 if write
                     .write_all(b"GET /api/v1/_ping HTTP/1.1\r\nX-Slow: ")

@@ -25,7 +25,12 @@ async fn slow_client(addr: String, kind: Slow, give_up: Duration) -> (Duration, 
     let (mut read, mut write) = stream.into_split();
     let trickle = tokio::spawn(async move {
         let opening = match kind {
-            Slow::Idle => return,
+            Slow::Idle => {
+                // Holding the write half open (dropping it would send FIN), saying nothing.
+                let _keep = write;
+                std::future::pending::<()>().await;
+                return;
+            }
             Slow::Head => "GET /api/v1/_ping HTTP/1.1\r\nX-Slow: ".to_string(),
             Slow::Body => format!(
                 "POST /api/v1/authenticate HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{{"
