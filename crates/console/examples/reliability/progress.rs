@@ -13,18 +13,18 @@ pub(crate) async fn run(specs: usize) {
         "filled {specs} specifications in {:.1} s",
         filled.elapsed().as_secs_f64()
     );
-    let mut per_spec = vec![];
-    let mut one_query = vec![];
     let specs_of_scan = store.scan_specs(scan).await.expect("specs");
-    for _ in 0..3 {
-        let t = Instant::now();
-        for s in &specs_of_scan {
-            store
-                .job_counts(scan, Some(&s.spec_id))
-                .await
-                .expect("counts");
-        }
-        per_spec.push(t.elapsed());
+    // The view before: a count query per specification (once: it takes minutes in debug).
+    let t = Instant::now();
+    for s in &specs_of_scan {
+        store
+            .job_counts(scan, Some(&s.spec_id))
+            .await
+            .expect("counts");
+    }
+    let mut per_spec = vec![t.elapsed()];
+    let mut one_query = vec![];
+    for _ in 0..5 {
         let t = Instant::now();
         store.job_counts_by_spec(scan).await.expect("counts");
         one_query.push(t.elapsed());
@@ -39,6 +39,7 @@ pub(crate) async fn run(specs: usize) {
     );
     let http = reqwest::Client::new();
     let mut gets = vec![];
+    let mut bytes = 0;
     for _ in 0..5 {
         let t = Instant::now();
         let r = http
@@ -48,12 +49,11 @@ pub(crate) async fn run(specs: usize) {
             .await
             .expect("progress");
         assert_eq!(r.status(), 200);
-        let body: serde_json::Value = r.json().await.expect("JSON");
-        assert_eq!(body.as_array().map_or(0, Vec::len), specs);
+        bytes = r.bytes().await.expect("body").len();
         gets.push(t.elapsed());
     }
     println!(
-        "GET /registry/progress with {specs} specifications: {}",
+        "GET /registry/progress with {specs} specifications ({bytes} bytes): {}",
         summary(&mut gets)
     );
 }

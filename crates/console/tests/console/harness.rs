@@ -21,11 +21,14 @@ pub(crate) struct TestConsole {
     _tmp: tempfile::TempDir,
 }
 
+/// A change to the configuration a test Console starts with.
+type Configure = Box<dyn FnOnce(&mut ConsoleConfig)>;
+
 pub(crate) struct Builder {
     max_body_bytes: Option<usize>,
     bootstrap: bool,
     feeds: Option<PathBuf>,
-    configure: Option<Box<dyn FnOnce(&mut ConsoleConfig)>>,
+    configure: Option<Configure>,
 }
 
 pub(crate) fn console() -> Builder {

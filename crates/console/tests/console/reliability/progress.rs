@@ -19,8 +19,8 @@ async fn progress_lists_every_one_of_19999_specifications_with_its_counts() {
     assert_eq!(entries.len(), 19_999);
     for (i, p) in entries.iter().enumerate() {
         let id = p["imageScan"]["id"].as_str().unwrap();
-        let n: usize = id.trim_start_matches("spec-").parse().unwrap();
-        let scanned = if n % 100 == 0 { 1 } else { 0 };
+        let n: u64 = id.trim_start_matches("spec-").parse().unwrap();
+        let scanned = u64::from(n.is_multiple_of(100));
         assert_eq!(p["imageScan"]["total"], 2, "entry {i}: {p}");
         assert_eq!(p["imageScan"]["scanned"], scanned, "entry {i}: {p}");
         assert_eq!(p["isScanOngoing"], false, "entry {i}: {p}");
