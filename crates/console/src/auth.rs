@@ -326,3 +326,43 @@ impl Authenticator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn the_failure_table_keeps_at_most_its_cap_and_forgets_the_stalest() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crowsnest_store::MasterKey::load_or_create(dir.path(), None).unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.sqlite").display());
+        let store = crowsnest_store::SqliteStore::open(&url, crowsnest_store::SecretBox::new(&key))
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::new("2026-11-01T10:00:00Z".parse().unwrap()));
+        let auth = Authenticator::new(
+            Arc::new(store),
+            clock.clone(),
+            [7; 32],
+            SignedDuration::from_mins(30),
+        );
+        auth.record_failure("first", None);
+        clock.advance(SignedDuration::from_secs(1));
+        for i in 0..MAX_TRACKED_PAIRS + 500 {
+            auth.record_failure(&format!("user-{i}"), None);
+        }
+        assert_eq!(auth.tracked_failures(), MAX_TRACKED_PAIRS);
+        assert!(
+            !auth
+                .state()
+                .failures
+                .contains_key(&("first".to_string(), None)),
+            "the stalest pair goes first"
+        );
+        // Once their window has passed, old pairs make room all at once.
+        clock.advance(FAILURE_WINDOW);
+        auth.record_failure("late", None);
+        assert_eq!(auth.tracked_failures(), 1);
+    }
+}
