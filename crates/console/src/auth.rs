@@ -6,11 +6,18 @@
 //! limit the pair is refused with 429 until the window ends, so guessing passwords is slow.
 //! Successful Basic checks are remembered briefly under a keyed hash, because argon2 is
 //! deliberately slow and scripts send Basic credentials on every request.
+//!
+//! What an anonymous caller can make the Console spend is bounded: password checks are
+//! [`PasswordChecks`](crate::password::PasswordChecks) (one per core, memory reused, 503 when
+//! the queue is full). User names and passwords longer
+//! than any real one are refused before lookup, hashing, counting or logging. The failure table
+//! keeps at most [`MAX_TRACKED_PAIRS`] (user, address) pairs, forgetting the stalest first.
+//! Retired tokens are kept in the store, so renewal holds across restarts and Consoles.
 
 use crate::clock::Clock;
 use crate::error::ApiError;
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use crowsnest_store::{Store, UserRecord};
@@ -29,6 +36,14 @@ const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: SignedDuration = SignedDuration::from_secs(300);
 /// How long a verified Basic credential is trusted without re-running argon2.
 const BASIC_CACHE_TTL: SignedDuration = SignedDuration::from_secs(300);
+/// The longest user name a login accepts. Longer ones are refused before anything is looked
+/// up, hashed, counted or logged; no user can have one (the first admin is held to it too).
+pub(crate) const MAX_USERNAME_BYTES: usize = 256;
+/// The longest password a login accepts, for the same reason.
+pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
+/// (user, address) pairs whose recent failures are remembered; past this, pairs whose window
+/// has passed are dropped, then the one with the oldest last failure.
+pub(crate) const MAX_TRACKED_PAIRS: usize = 10_000;
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,20 +69,10 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
 }
 
-fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
 #[derive(Debug, Default)]
 struct State {
     failures: HashMap<(String, Option<IpAddr>), Vec<Timestamp>>,
     basic_ok: HashMap<[u8; 32], (Caller, Timestamp)>,
-    /// Token ids retired by renewal, with their expiry so the list can be pruned.
-    retired: HashMap<String, i64>,
 }
 
 pub struct Authenticator {
@@ -76,6 +81,7 @@ pub struct Authenticator {
     signing_key: [u8; 32],
     token_ttl: SignedDuration,
     state: Mutex<State>,
+    checks: crate::password::PasswordChecks,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -99,6 +105,7 @@ impl Authenticator {
             signing_key,
             token_ttl,
             state: Mutex::new(State::default()),
+            checks: crate::password::PasswordChecks::new(),
         }
     }
 
@@ -131,11 +138,30 @@ impl Authenticator {
     fn record_failure(&self, username: &str, addr: Option<IpAddr>) {
         let now = self.clock.now();
         let mut st = self.state();
-        st.failures
-            .entry((username.to_string(), addr))
-            .or_default()
-            .push(now);
+        let key = (username.to_string(), addr);
+        if !st.failures.contains_key(&key) && st.failures.len() >= MAX_TRACKED_PAIRS {
+            let recent = |t: &Timestamp| now.duration_since(*t) < FAILURE_WINDOW;
+            st.failures
+                .retain(|_, times| times.last().is_some_and(recent));
+            if st.failures.len() >= MAX_TRACKED_PAIRS
+                && let Some(stalest) = st
+                    .failures
+                    .iter()
+                    .min_by_key(|(_, times)| times.last().copied())
+                    .map(|(k, _)| k.clone())
+            {
+                st.failures.remove(&stalest);
+            }
+        }
+        let times = st.failures.entry(key).or_default();
+        times.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
+        times.push(now);
         tracing::warn!(user = username, addr = ?addr, "failed login");
+    }
+
+    /// How many (user, address) pairs the failure table holds.
+    pub fn tracked_failures(&self) -> usize {
+        self.state().failures.len()
     }
 
     /// Checks a username and password; counts failures for throttling.
@@ -145,16 +171,16 @@ impl Authenticator {
         password: &str,
         addr: Option<IpAddr>,
     ) -> Result<Caller, ApiError> {
+        if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
+            // No user has such a name or password; nothing is kept or logged of it.
+            return Err(ApiError::Unauthorized("invalid credentials".into()));
+        }
         self.check_throttle(username, addr)?;
         let user: Option<UserRecord> = self.store.user(username).await?;
-        let ok = match &user {
-            Some(u) => verify_password(password, &u.password_hash),
-            None => {
-                // Spend the same effort for unknown users so timing does not reveal which exist.
-                let _ = hash_password(password);
-                false
-            }
-        };
+        let ok = self
+            .checks
+            .check(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await?;
         match (ok, user) {
             (true, Some(u)) => {
                 self.state().failures.remove(&(username.to_string(), addr));
@@ -225,7 +251,7 @@ impl Authenticator {
         format!("{signing_input}.{sig}")
     }
 
-    fn verify_claims(&self, token: &str) -> Result<Claims, ApiError> {
+    async fn verify_claims(&self, token: &str) -> Result<Claims, ApiError> {
         let invalid = || ApiError::Unauthorized("invalid or expired token".into());
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) =
@@ -246,17 +272,18 @@ impl Authenticator {
         mac.verify_slice(&sig).map_err(|_| invalid())?;
         let claims: Claims = serde_json::from_slice(&B64URL.decode(p).map_err(|_| invalid())?)
             .map_err(|_| invalid())?;
-        if claims.exp <= self.clock.now().as_second() {
+        let now = self.clock.now().as_second();
+        if claims.exp <= now {
             return Err(invalid());
         }
-        if self.state().retired.contains_key(&claims.jti) {
+        if self.store.token_retired(&claims.jti, now).await? {
             return Err(invalid());
         }
         Ok(claims)
     }
 
-    pub fn bearer(&self, token: &str) -> Result<Caller, ApiError> {
-        let claims = self.verify_claims(token)?;
+    pub async fn bearer(&self, token: &str) -> Result<Caller, ApiError> {
+        let claims = self.verify_claims(token).await?;
         Ok(Caller {
             username: claims.sub,
             role: claims.role,
@@ -264,14 +291,12 @@ impl Authenticator {
     }
 
     /// A fresh token for an unexpired one; the old one stops working.
-    pub fn renew(&self, token: &str) -> Result<String, ApiError> {
-        let claims = self.verify_claims(token)?;
+    pub async fn renew(&self, token: &str) -> Result<String, ApiError> {
+        let claims = self.verify_claims(token).await?;
         let now = self.clock.now().as_second();
-        {
-            let mut st = self.state();
-            st.retired.retain(|_, exp| *exp > now);
-            st.retired.insert(claims.jti.clone(), claims.exp);
-        }
+        self.store
+            .retire_token(&claims.jti, claims.exp, now)
+            .await?;
         Ok(self.issue_token(&Caller {
             username: claims.sub,
             role: claims.role,
@@ -288,7 +313,7 @@ impl Authenticator {
         let (scheme, rest) = header.split_once(' ').ok_or_else(ApiError::unauthorized)?;
         let rest = rest.trim();
         if scheme.eq_ignore_ascii_case("bearer") {
-            self.bearer(rest)
+            self.bearer(rest).await
         } else if scheme.eq_ignore_ascii_case("basic") {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(rest)
@@ -299,5 +324,45 @@ impl Authenticator {
         } else {
             Err(ApiError::unauthorized())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn the_failure_table_keeps_at_most_its_cap_and_forgets_the_stalest() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crowsnest_store::MasterKey::load_or_create(dir.path(), None).unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.sqlite").display());
+        let store = crowsnest_store::SqliteStore::open(&url, crowsnest_store::SecretBox::new(&key))
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::new("2026-11-01T10:00:00Z".parse().unwrap()));
+        let auth = Authenticator::new(
+            Arc::new(store),
+            clock.clone(),
+            [7; 32],
+            SignedDuration::from_mins(30),
+        );
+        auth.record_failure("first", None);
+        clock.advance(SignedDuration::from_secs(1));
+        for i in 0..MAX_TRACKED_PAIRS + 500 {
+            auth.record_failure(&format!("user-{i}"), None);
+        }
+        assert_eq!(auth.tracked_failures(), MAX_TRACKED_PAIRS);
+        assert!(
+            !auth
+                .state()
+                .failures
+                .contains_key(&("first".to_string(), None)),
+            "the stalest pair goes first"
+        );
+        // Once their window has passed, old pairs make room all at once.
+        clock.advance(FAILURE_WINDOW);
+        auth.record_failure("late", None);
+        assert_eq!(auth.tracked_failures(), 1);
     }
 }

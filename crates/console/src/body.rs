@@ -7,6 +7,14 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+/// How long a request body may take to arrive, as a request extension the router sets from
+/// the configuration: a client trickling its body byte by byte gets a 408 instead of holding
+/// a connection and a handler for ever.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyTimeout(pub(crate) std::time::Duration);
+
+const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A JSON body. An empty body is `None`, so handlers decide what "no body" means (for `PUT
 /// /settings/registry` it erases everything; for `POST /registry/scan` it is a regular scan).
 #[derive(Debug)]
@@ -16,7 +24,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let deadline = req
+            .extensions()
+            .get::<BodyTimeout>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |t| t.0);
+        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| {
+                ApiError::Timeout(format!(
+                    "the request body did not arrive within {} seconds",
+                    deadline.as_secs()
+                ))
+            })?;
+        let bytes = read.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::BadRequest("request body is too large".into())
             } else {
@@ -34,24 +54,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// serde quotes the offending value in its messages (`invalid type: string "…", expected …`).
-/// That value may be a password sent in the wrong field, so it is dropped: the message keeps
-/// what was wrong and where (line and column), never what was sent.
+/// serde quotes the offending value in its messages (``invalid type: string "…", expected …``,
+/// ``invalid type: integer `918…`, expected a string``, ``unknown field `…` ``). That value may
+/// be a password sent in the wrong field, so every quoted value before `expected` is dropped:
+/// the message keeps what was wrong and where (line and column), never what was sent. What
+/// follows `expected` is ours (the type or the accepted names) and stays, as do the field names
+/// in `missing field` and `duplicate field`, which are our schema's.
 fn without_echoed_values(e: &serde_json::Error) -> String {
     let message = e.to_string();
+    if message.starts_with("missing field") || message.starts_with("duplicate field") {
+        return message;
+    }
+    let (head, tail) = match message.find(", expected") {
+        Some(i) => message.split_at(i),
+        None => match message.find(" at line ") {
+            Some(i) => message.split_at(i),
+            None => (message.as_str(), ""),
+        },
+    };
     let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars();
+    let mut chars = head.chars();
     while let Some(c) = chars.next() {
-        if c != '"' {
+        if c != '"' && c != '`' {
             out.push(c);
             continue;
         }
-        // Skip to the closing quote; serde writes the value Debug-escaped, so `\"` is inside.
+        // Skip to the closing quote; serde writes a string Debug-escaped, so `\"` is inside.
         let mut escaped = false;
         for inner in chars.by_ref() {
             match inner {
-                '\\' if !escaped => escaped = true,
-                '"' if !escaped => break,
+                '\\' if !escaped && c == '"' => escaped = true,
+                q if q == c && !escaped => break,
                 _ => escaped = false,
             }
         }
@@ -59,6 +92,7 @@ fn without_echoed_values(e: &serde_json::Error) -> String {
             out.pop();
         }
     }
+    out.push_str(tail);
     out
 }
 
@@ -140,8 +174,8 @@ impl QueryPairs {
             None => Ok(None),
             Some("") | Some("true") | Some("1") => Ok(Some(true)),
             Some("false") | Some("0") => Ok(Some(false)),
-            Some(other) => Err(ApiError::BadRequest(format!(
-                "query parameter {key} must be true or false, not {other:?}"
+            Some(_) => Err(ApiError::BadRequest(format!(
+                "query parameter {key} must be true or false"
             ))),
         }
     }
@@ -151,7 +185,7 @@ impl QueryPairs {
             .map(|v| {
                 v.parse().map_err(|_| {
                     ApiError::BadRequest(format!(
-                        "query parameter {key} must be a non-negative integer, not {v:?}"
+                        "query parameter {key} must be a non-negative integer"
                     ))
                 })
             })
@@ -164,5 +198,66 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(QueryPairs::parse(parts.uri.query().unwrap_or("")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_echoed_values;
+
+    fn message(json: &str) -> String {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Login {
+            username: String,
+            kind: Kind,
+            n: u8,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Kind {
+            Basic,
+        }
+        without_echoed_values(&serde_json::from_str::<Login>(json).unwrap_err())
+    }
+
+    #[test]
+    fn no_client_value_is_quoted_back() {
+        for (json, secret, kept) in [
+            (
+                r#"{"username":918273645546372819}"#,
+                "918273645546372819",
+                "expected a string",
+            ),
+            (r#"{"username":1.25e7}"#, "12500000", "expected a string"),
+            (r#"{"username":true}"#, "true", "expected a string"),
+            (
+                r#"{"username":"u","kind":"s3cr\"et"}"#,
+                "s3cr",
+                "expected `basic`",
+            ),
+            (
+                r#"{"username":"u","kind":"basic","n":-31337}"#,
+                "31337",
+                "expected u8",
+            ),
+            (
+                r#"{"username":"u","kind":"basic","n":70000}"#,
+                "70000",
+                "expected u8",
+            ),
+            (
+                r#"{"hunter2secret":1}"#,
+                "hunter2secret",
+                "expected one of `username`",
+            ),
+        ] {
+            let m = message(json);
+            assert!(!m.contains(secret), "{json}: {m}");
+            assert!(m.contains(kept), "{json}: {m}");
+            assert!(m.contains("line 1 column"), "{json}: {m}");
+        }
+        assert!(message(r#"{"kind":"basic","n":1}"#).contains("missing field `username`"));
     }
 }

@@ -29,6 +29,14 @@ pub struct ConsoleConfig {
     pub concurrent_reads: usize,
     /// HTTPS with the operator's certificate, with a self-signed one (the default), or plain HTTP.
     pub transport: crate::tls::Transport,
+    /// How long a client may take to send a request's head, and how long an idle keep-alive
+    /// connection stays open; past it the connection is closed.
+    pub header_read_timeout: std::time::Duration,
+    /// How long a client may take to send a request's body; past it the answer is 408.
+    pub body_read_timeout: std::time::Duration,
+    /// Connections served at once; more wait in the listen backlog until one ends, so a crowd
+    /// of slow clients cannot use up the Console's file descriptors.
+    pub max_connections: usize,
 }
 
 impl ConsoleConfig {
@@ -46,6 +54,9 @@ impl ConsoleConfig {
             retention_days: 30,
             docker_hub: None,
             transport: crate::tls::Transport::SelfSigned,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            body_read_timeout: std::time::Duration::from_secs(60),
+            max_connections: 512,
         }
     }
 }

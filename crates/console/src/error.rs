@@ -23,6 +23,15 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    /// Too much work queued (password checks); come back after `retry_after_secs`.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// The client took too long to send its request.
+    #[error("{0}")]
+    Timeout(String),
     /// Details are logged, never sent: they may name files or SQL.
     #[error("internal error")]
     Internal(String),
@@ -36,6 +45,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -56,6 +67,9 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({ "err": self.to_string() });
         let mut response = (status, axum::Json(body)).into_response();
         if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        }
+        | ApiError::Unavailable {
             retry_after_secs, ..
         } = &self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())

@@ -9,7 +9,10 @@ mod auth;
 mod body;
 mod clock;
 mod config;
+mod connections;
 mod error;
+mod password;
+mod private;
 mod routes;
 mod server;
 pub mod tls;
@@ -91,6 +94,13 @@ pub async fn ensure_admin(
     };
     if user.trim().is_empty() || password.is_empty() {
         return Err(ConsoleError::NoUsers);
+    }
+    if user.len() > auth::MAX_USERNAME_BYTES || password.len() > auth::MAX_PASSWORD_BYTES {
+        return Err(ConsoleError::Config(format!(
+            "the admin user name and password must be at most {} and {} bytes",
+            auth::MAX_USERNAME_BYTES,
+            auth::MAX_PASSWORD_BYTES
+        )));
     }
     let password_hash = hash_password(password).map_err(|e| ConsoleError::Config(e.to_string()))?;
     store

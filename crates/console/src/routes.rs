@@ -64,7 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
     let public = Router::new()
         .route("/_ping", get(ping))
-        .route("/authenticate", post(login::authenticate))
+        .route(
+            "/authenticate",
+            post(login::authenticate).layer(DefaultBodyLimit::max(login::LOGIN_BODY_LIMIT)),
+        )
         .route("/authenticate/renew", get(login::renew));
     let api = public
         .merge(protected)
@@ -75,6 +78,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(crate::body::BodyTimeout(
+            state.config.body_read_timeout,
+        )))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -87,7 +93,36 @@ async fn not_found(uri: OriginalUri) -> ApiError {
     ApiError::NotFound(format!("no such endpoint: {}", uri.path()))
 }
 
-async fn method_not_allowed() -> Response {
+/// Paths (under `/api/{version}`) that answer without credentials.
+const PUBLIC_PATHS: &[&str] = &["/_ping", "/authenticate", "/authenticate/renew"];
+
+/// A wrong method on a protected path is only worth a 405 to a caller who may use the path:
+/// an anonymous one gets the 401 every protected route gives, so it cannot map which methods
+/// exist.
+async fn method_not_allowed(State(state): State<AppState>, req: Request) -> Response {
+    let path = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let under_version = path
+        .trim_start_matches("/api/")
+        .split_once('/')
+        .map(|(_, rest)| format!("/{}", rest.trim_end_matches('/')))
+        .unwrap_or_default();
+    if !PUBLIC_PATHS.contains(&under_version.as_str()) {
+        let addr = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Err(e) = state.auth.authorize(header, addr).await {
+            return e.into_response();
+        }
+    }
     let mut r = ApiError::BadRequest("method not allowed on this endpoint".into()).into_response();
     *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
     r

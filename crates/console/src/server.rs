@@ -46,14 +46,20 @@ pub async fn open(
     clock: Arc<dyn Clock>,
     bootstrap: &Bootstrap,
 ) -> Result<AppState, ConsoleError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+    crate::private::secure_data_dir(&config.data_dir).map_err(|e| {
         ConsoleError::Config(format!(
-            "cannot create data dir {}: {e}",
+            "cannot create data dir {} (owner-only): {e}",
             config.data_dir.display()
         ))
     })?;
     let key = MasterKey::load_or_create(&config.data_dir, bootstrap.master_key.as_deref())?;
     // SQLite or PostgreSQL by the URL's scheme; another scheme is a typed error naming both.
+    // A SQLite file is created owner-only first, so its WAL and SHM files copy that mode.
+    if config.database.starts_with("sqlite:") {
+        crate::private::prepare_sqlite_file(&config.database).map_err(|e| {
+            ConsoleError::Config(format!("cannot create the database file owner-only: {e}"))
+        })?;
+    }
     let store: Arc<dyn Store> =
         crowsnest_store::open(&config.database, SecretBox::new(&key)).await?;
     let now = clock.now().to_string();
@@ -65,6 +71,10 @@ pub async fn open(
     let db_path = crowsnest_vulndb::default_path(&config.data_dir);
     if let Some(feeds) = &config.feeds {
         build_db_if_missing(feeds, &db_path).await?;
+        // The build writes files of its own; they are the admin's alone too.
+        crate::private::secure_data_dir(&config.data_dir).map_err(|e| {
+            ConsoleError::Config(format!("cannot make the data dir owner-only: {e}"))
+        })?;
     }
     report_db_age(&db_path);
     let mut engine_config = engine_config(&config, db_path);
@@ -161,10 +171,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ConsoleError> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     serve_on(listener, router(state.clone()), state, shutdown).await
 }
 
-/// Serves the API over HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with `tls`; every response carries
+/// Serves the API over HTTPS (HTTP/1.1) with `tls`; every response carries
 /// `Strict-Transport-Security`, so browsers keep to HTTPS.
 pub async fn serve_tls(
     listener: TcpListener,
@@ -195,14 +211,8 @@ where
 {
     let stop_engine = tokio_util::sync::CancellationToken::new();
     let engine = tokio::spawn(state.engine.clone().run(stop_engine.clone()));
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    // axum gives the client's address as connect info only for its own TCP listener or a
-    // tapped one; tapping with a no-op gives it for the TLS listener too.
-    use axum::serve::ListenerExt;
-    let served = axum::serve(listener.tap_io(|_| ()), app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ConsoleError::Serve);
+    let config = state.config.clone();
+    let served = crate::connections::serve(listener, app, &config, shutdown).await;
     stop_engine.cancel();
     if let Err(e) = engine.await {
         tracing::error!(error = %e, "the scan engine ended abnormally");

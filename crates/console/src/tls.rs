@@ -83,7 +83,9 @@ pub fn server_config(
                 key.display()
             ))
         })?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only: connections are served by hyper's HTTP/1 server, whose header and idle
+    // timeouts hold slow clients off (connections.rs).
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Some(Arc::new(config)))
 }
 

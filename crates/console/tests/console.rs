@@ -6,6 +6,7 @@ mod load;
 mod policies;
 mod postgres;
 mod prisma_sdk;
+mod reliability;
 mod requests;
 mod scans;
 mod security;

@@ -134,6 +134,13 @@ impl RegistryAddress {
         }
     }
 
+    /// True when the host part carries `user[:password]@`. Such an address is refused where a
+    /// specification is saved: the secret would be stored, logged and returned in plain.
+    pub fn has_userinfo(&self) -> bool {
+        let authority = self.host_path.split('/').next().unwrap_or("");
+        authority.contains('@')
+    }
+
     /// True when the registry is spoken to over plain HTTP (`http://…`).
     pub fn is_insecure(&self) -> bool {
         self.scheme() == Scheme::Http
@@ -242,6 +249,21 @@ mod tests {
         assert_eq!(v6.key(), "[::1]:5000");
         assert!(v6.is_insecure());
         assert_eq!(v6.to_string(), "http://[::1]:5000");
+    }
+
+    #[test]
+    fn userinfo_is_noticed_in_the_authority_only() {
+        for with in [
+            "u:p@h",
+            "https://u:p@h:5000/x",
+            "HTTP://u@h",
+            " u@[::1]:5000 ",
+        ] {
+            assert!(RegistryAddress::parse(with).has_userinfo(), "{with}");
+        }
+        for without in ["h", "https://h:5000/a@b", "", "docker.io"] {
+            assert!(!RegistryAddress::parse(without).has_userinfo(), "{without}");
+        }
     }
 
     #[test]

@@ -8,6 +8,15 @@ use serde::{Deserialize, Serialize};
 /// Prisma's documented maximum number of registry specifications (since 22.11).
 pub const MAX_SPECIFICATIONS: usize = 19_999;
 
+/// The most images one specification scans at once. A larger `scanners` is accepted (and kept
+/// as written, so a GET returns what was saved) but run as this many workers: each worker is a
+/// task with its own pull buffers, and Prisma's UI offers small numbers only.
+pub const MAX_SCANNERS: usize = 64;
+
+/// A `scanners` above this is refused at save time: no deployment means a thousand parallel
+/// pulls per specification, so such a value is a mistake (or an attack on memory).
+pub const SCANNERS_LIMIT: i64 = 1_000;
+
 /// Prisma's "no time" value.
 pub const UNSET_TIME: &str = "0001-01-01T00:00:00Z";
 
@@ -93,7 +102,11 @@ pub enum SpecError {
     UnknownVersion(String),
     UnknownOs(String),
     Negative(&'static str),
+    TooManyScanners,
     BadJfrogRepoType(String),
+    /// `registry` carries `user:password@`: secrets belong in a credential, not in an address
+    /// that is stored, logged and returned in plain.
+    CredentialsInAddress,
 }
 
 impl std::fmt::Display for SpecError {
@@ -112,6 +125,15 @@ impl std::fmt::Display for SpecError {
                 )
             }
             SpecError::Negative(field) => write!(f, "{field} must not be negative"),
+            SpecError::TooManyScanners => write!(
+                f,
+                "scanners must be at most {SCANNERS_LIMIT} (values above {MAX_SCANNERS} run as {MAX_SCANNERS})"
+            ),
+            SpecError::CredentialsInAddress => write!(
+                f,
+                "registry must not contain a user name or password (user:password@host); \
+                 store them as a credential (POST /credentials) and name it in credentialID"
+            ),
             SpecError::BadJfrogRepoType(v) => {
                 write!(
                     f,

@@ -6,7 +6,7 @@
 use crate::address::RegistryAddress;
 use crate::pattern::Selection;
 use crate::registry_kind::RegistryKind;
-use crate::spec::{REGISTRY_OS, RegistrySpecification, SpecError};
+use crate::spec::{MAX_SCANNERS, REGISTRY_OS, RegistrySpecification, SCANNERS_LIMIT, SpecError};
 
 /// One registry specification, typed and checked.
 #[derive(Debug, Clone)]
@@ -25,6 +25,18 @@ pub struct ScanTarget {
     ca_cert: Option<String>,
 }
 
+/// How many workers scan a specification's images: `requested` (its `scanners`) clamped to
+/// `1..=`[`MAX_SCANNERS`], or `default` when it asks for none (0 or a negative value stored
+/// before validation existed). The engine calls this for specifications already in the store,
+/// which may predate the save-time limit.
+pub fn worker_count(requested: i64, default: usize) -> usize {
+    let n = usize::try_from(requested)
+        .ok()
+        .filter(|n| *n > 0)
+        .unwrap_or(default);
+    n.clamp(1, MAX_SCANNERS)
+}
+
 impl ScanTarget {
     /// Checks `spec` (the checks and messages of [`RegistrySpecification::validate`], which
     /// calls this) and builds the target. An empty `os` means `linux`, as Prisma's UI sends it.
@@ -41,6 +53,13 @@ impl ScanTarget {
         let cap = usize::try_from(spec.cap).map_err(|_| SpecError::Negative("cap"))?;
         let scanners =
             usize::try_from(spec.scanners).map_err(|_| SpecError::Negative("scanners"))?;
+        if spec.scanners > SCANNERS_LIMIT {
+            return Err(SpecError::TooManyScanners);
+        }
+        let address = RegistryAddress::parse(&spec.registry);
+        if address.has_userinfo() {
+            return Err(SpecError::CredentialsInAddress);
+        }
         if let Some(t) = spec
             .jfrog_repo_types
             .iter()
@@ -52,7 +71,7 @@ impl ScanTarget {
         Ok(ScanTarget {
             spec_id: spec.id.clone(),
             kind,
-            address: RegistryAddress::parse(&spec.registry),
+            address,
             repositories: Selection::new(&spec.repository, &spec.excluded_repositories),
             tags: Selection::new(&spec.tag, &spec.excluded_tags),
             cap,
@@ -103,9 +122,9 @@ impl ScanTarget {
         &self.version_pattern
     }
 
-    /// Images scanned at once; 0 leaves it to the scanner's default.
+    /// Images scanned at once, at most [`MAX_SCANNERS`]; 0 leaves it to the scanner's default.
     pub fn scanners(&self) -> usize {
-        self.scanners
+        self.scanners.min(MAX_SCANNERS)
     }
 
     pub fn collections(&self) -> &[String] {
@@ -126,6 +145,22 @@ impl ScanTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scanners_are_clamped_to_the_maximum() {
+        let mut s = spec("2");
+        s.scanners = 1_000;
+        let t = ScanTarget::from_spec(&s).unwrap();
+        assert_eq!(t.scanners(), MAX_SCANNERS);
+        s.scanners = 3;
+        assert_eq!(ScanTarget::from_spec(&s).unwrap().scanners(), 3);
+        assert_eq!(worker_count(1_000_000_000, 2), MAX_SCANNERS);
+        assert_eq!(worker_count(i64::MAX, 2), MAX_SCANNERS);
+        assert_eq!(worker_count(0, 2), 2);
+        assert_eq!(worker_count(-5, 2), 2);
+        assert_eq!(worker_count(0, 0), 1);
+        assert_eq!(worker_count(5, 2), 5);
+    }
 
     fn spec(version: &str) -> RegistrySpecification {
         RegistrySpecification {
@@ -173,6 +208,19 @@ mod tests {
             "scanners must not be negative"
         );
         assert!(refused(&|s| s.jfrog_repo_types = vec!["x".into()]).contains("jfrogRepoTypes"));
+        assert!(refused(&|s| s.scanners = 1_000_000_000).starts_with("scanners must be at most"));
+        for registry in [
+            "https://bob:pw@reg.example",
+            "bob@reg.example:5000",
+            "http://u:p@127.0.0.1:5000/",
+        ] {
+            let message = refused(&|s| s.registry = registry.into());
+            assert!(message.contains("credential"), "{registry}: {message}");
+            assert!(
+                !message.contains("pw") && !message.contains("bob"),
+                "{message}"
+            );
+        }
         assert_eq!(
             ScanTarget::from_spec(&spec("harbor")).unwrap().kind(),
             RegistryKind::Harbor

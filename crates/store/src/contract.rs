@@ -28,7 +28,9 @@ pub use scan_queue::{
     retries_wait_for_their_time, scan_errors_keep_the_latest, scan_spec_records_upsert_in_order,
     stopped_spec_stays_stopped,
 };
-pub use small::{documents_by_kind, layer_facts_by_digest, users_are_unique};
+pub use small::{
+    documents_by_kind, layer_facts_by_digest, retired_tokens_until_expiry, users_are_unique,
+};
 
 use crate::Store;
 use std::future::Future;
@@ -73,6 +75,7 @@ macro_rules! contract_tests {
     (@all $mode:tt $factory:expr) => {
         $crate::contract_tests!(@each $mode $factory;
             users_are_unique,
+            retired_tokens_until_expiry,
             documents_by_kind,
             layer_facts_by_digest,
             credentials_are_sealed_and_keep_secrets_on_empty,

@@ -36,7 +36,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Embedded migrations: (version, SQL).
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_initial.sql")),
+    (
+        2,
+        include_str!("../migrations/postgres/0002_retired_tokens.sql"),
+    ),
+];
 
 /// Advisory lock keys (one number space per database, shared with nothing else of ours).
 const MIGRATION_LOCK: i64 = 0x6372_6f77_0001;

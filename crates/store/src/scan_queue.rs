@@ -67,11 +67,19 @@ pub trait ScanQueue: Send + Sync + 'static {
         error: &str,
         not_before: Option<i64>,
     ) -> Result<bool>;
-    /// Returns running jobs whose lease ended before `now` to pending; how many.
+    /// Returns running jobs whose lease ended before `now` to pending; how many. The attempt
+    /// their claim counted is given back: the job did not fail, its holder went away (a killed
+    /// Console), and a restart must not use up an image's tries.
     async fn release_expired_leases(&self, now: i64) -> Result<u64>;
     /// Cancels the pending and running jobs of a scan (of one spec when given); how many.
     async fn cancel_jobs(&self, scan_id: i64, spec_id: Option<&str>) -> Result<u64>;
     async fn job_counts(&self, scan_id: i64, spec_id: Option<&str>) -> Result<JobCounts>;
+    /// [`job_counts`](Self::job_counts) of every specification of a scan at once (one query,
+    /// for progress views over thousands of specifications); a spec without jobs is absent.
+    async fn job_counts_by_spec(
+        &self,
+        scan_id: i64,
+    ) -> Result<std::collections::HashMap<String, JobCounts>>;
     /// Every job of a scan, by id.
     async fn jobs(&self, scan_id: i64) -> Result<Vec<JobRecord>>;
 

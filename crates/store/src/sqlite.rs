@@ -38,6 +38,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/sqlite/0005_drop_scan_requests.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_retired_tokens.sql"),
+    ),
 ];
 
 pub struct SqliteStore {

@@ -212,7 +212,12 @@ impl Database {
         remove_stale_temp_files(dir, &name);
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
+            // Owner-only, whatever the umask: the database sits in the Console's data dir.
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
             std::fs::rename(&tmp, path)?;

@@ -1,7 +1,11 @@
 //! `POST /authenticate` and `GET /authenticate/renew`.
+//!
+//! A login body is small ([`LOGIN_BODY_LIMIT`]): a larger one is refused while it is read, so a
+//! crowd of clients sending megabyte user names makes the Console hold nothing.
 
 use super::ClientAddr;
 use crate::AppState;
+use crate::auth::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
@@ -9,6 +13,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
+
+/// Largest `POST /authenticate` body: a user name and a password of the longest accepted
+/// lengths, JSON-escaped, fit many times over.
+pub(crate) const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct AuthenticationRequest {
@@ -33,6 +41,11 @@ pub(crate) async fn authenticate(
     })?;
     if body.username.is_empty() {
         return Err(ApiError::BadRequest("username is required".into()));
+    }
+    if body.username.len() > MAX_USERNAME_BYTES || body.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "username and password are at most {MAX_USERNAME_BYTES} and {MAX_PASSWORD_BYTES} bytes"
+        )));
     }
     let caller = state
         .auth
@@ -59,6 +72,6 @@ pub(crate) async fn renew(
             ApiError::Unauthorized("renew needs Authorization: Bearer <current token>".into())
         })?;
     Ok(Json(AuthenticationResponse {
-        token: state.auth.renew(token)?,
+        token: state.auth.renew(token).await?,
     }))
 }

@@ -15,10 +15,14 @@ pub(crate) struct TestConsole {
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) data_dir: PathBuf,
     pub(crate) http: reqwest::Client,
+    config: ConsoleConfig,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _tmp: tempfile::TempDir,
 }
+
+/// A change to the configuration a test Console starts with.
+type Configure = Box<dyn FnOnce(&mut ConsoleConfig)>;
 
 pub(crate) struct Builder {
     max_body_bytes: Option<usize>,
@@ -28,6 +32,7 @@ pub(crate) struct Builder {
     feeds: Option<PathBuf>,
     database: Option<String>,
     master_key: Option<String>,
+    configure: Option<Configure>,
 }
 
 pub(crate) fn console() -> Builder {
@@ -38,6 +43,7 @@ pub(crate) fn console() -> Builder {
         feeds: None,
         database: None,
         master_key: None,
+        configure: None,
     }
 }
 
@@ -71,12 +77,18 @@ impl Builder {
         self
     }
 
+    /// Changes the configuration the Console starts with (and restarts with).
+    pub(crate) fn configure(mut self, f: impl FnOnce(&mut ConsoleConfig) + 'static) -> Builder {
+        self.configure = Some(Box::new(f));
+        self
+    }
+
     pub(crate) fn without_admin(mut self) -> Builder {
         self.bootstrap = false;
         self
     }
 
-    pub(crate) fn config(&self, data_dir: PathBuf) -> ConsoleConfig {
+    pub(crate) fn config(&mut self, data_dir: PathBuf) -> ConsoleConfig {
         let mut config = ConsoleConfig::for_data_dir(data_dir);
         // Tests never reach the internet: Docker Hub specs point at a closed loopback port.
         config.docker_hub = Some("http://127.0.0.1:9".into());
@@ -88,10 +100,13 @@ impl Builder {
         if let Some(n) = self.max_body_bytes {
             config.max_body_bytes = n;
         }
+        if let Some(f) = self.configure.take() {
+            f(&mut config);
+        }
         config
     }
 
-    pub(crate) async fn open(self) -> Result<TestConsole, crowsnest_console::ConsoleError> {
+    pub(crate) async fn open(mut self) -> Result<TestConsole, crowsnest_console::ConsoleError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let tmp = tempfile::tempdir().expect("temp dir");
         let data_dir = tmp.path().join("data");
@@ -103,28 +118,20 @@ impl Builder {
             admin_password: self.bootstrap.then(|| ADMIN_PASSWORD.to_string()),
             master_key: self.master_key.clone(),
         };
-        let state =
-            crowsnest_console::open(self.config(data_dir.clone()), clock.clone(), &bootstrap)
-                .await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let stopped = async {
-            let _ = rx.await;
-        };
-        let (base, http, server) = match &self.tls {
-            None => (
-                format!("http://{addr}"),
-                reqwest::Client::new(),
-                tokio::spawn(async move {
-                    crowsnest_console::serve(listener, state, stopped)
-                        .await
-                        .expect("server");
-                }),
-            ),
+        let config = self.config(data_dir.clone());
+        let (base, http, tx, server) = match &self.tls {
+            None => {
+                let (base, tx, server) = launch(config.clone(), clock.clone(), &bootstrap).await?;
+                (base, reqwest::Client::new(), tx, server)
+            }
             Some(files) => {
+                let state =
+                    crowsnest_console::open(config.clone(), clock.clone(), &bootstrap).await?;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                let addr = listener.local_addr().unwrap();
+                let (tx, rx) = tokio::sync::oneshot::channel::<()>();
                 let transport = crowsnest_console::Transport::Tls {
                     cert: files.server_cert.clone(),
                     key: files.server_key.clone(),
@@ -136,15 +143,14 @@ impl Builder {
                     .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("CA PEM"))
                     .build()
                     .expect("HTTPS client");
-                (
-                    format!("https://{addr}"),
-                    http,
-                    tokio::spawn(async move {
-                        crowsnest_console::serve_tls(listener, tls, state, stopped)
-                            .await
-                            .expect("server");
-                    }),
-                )
+                let server = tokio::spawn(async move {
+                    crowsnest_console::serve_tls(listener, tls, state, async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .expect("server");
+                });
+                (format!("https://{addr}"), http, tx, server)
             }
         };
         Ok(TestConsole {
@@ -152,6 +158,7 @@ impl Builder {
             clock,
             data_dir,
             http,
+            config,
             shutdown: Some(tx),
             server: Some(server),
             _tmp: tmp,
@@ -161,6 +168,34 @@ impl Builder {
     pub(crate) async fn start(self) -> TestConsole {
         self.open().await.expect("console starts")
     }
+}
+
+type Launched = (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// Opens a Console on `config` and serves it on a fresh loopback port.
+async fn launch(
+    config: ConsoleConfig,
+    clock: Arc<ManualClock>,
+    bootstrap: &Bootstrap,
+) -> Result<Launched, crowsnest_console::ConsoleError> {
+    let state = crowsnest_console::open(config, clock, bootstrap).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        crowsnest_console::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server");
+    });
+    Ok((base, tx, server))
 }
 
 /// One HTTP exchange, kept whole for assertions.
@@ -305,6 +340,22 @@ impl TestConsole {
             );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+    }
+
+    /// Stops the Console and starts a new one on the same data dir and configuration (a new
+    /// port: `base` changes), as an operator's restart.
+    pub(crate) async fn restart(&mut self) {
+        self.stop().await;
+        let (base, tx, server) = launch(
+            self.config.clone(),
+            self.clock.clone(),
+            &Bootstrap::default(),
+        )
+        .await
+        .expect("console restarts");
+        self.base = base;
+        self.shutdown = Some(tx);
+        self.server = Some(server);
     }
 
     /// Stops the server and waits until it has finished (so the store is closed and flushed).

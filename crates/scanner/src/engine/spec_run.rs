@@ -164,10 +164,12 @@ impl Engine {
         {
             return Ok(());
         }
-        let scanners = usize::try_from(spec.scanners)
-            .ok()
-            .filter(|n| *n > 0)
-            .unwrap_or(self.inner.config.default_scanners);
+        // Clamped: a specification stored before the save-time limit (or written to the store
+        // directly) must not make the engine build a billion workers.
+        let scanners = crowsnest_model::target::worker_count(
+            spec.scanners,
+            self.inner.config.default_scanners,
+        );
         // `scanners` workers, each taking one job at a time: a hanging image holds one worker,
         // not a whole batch. Stopping the specification cancels its open jobs in the store, so
         // the next claim finds none; no need to ask the store about the stop before each job.

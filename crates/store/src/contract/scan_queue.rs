@@ -258,7 +258,21 @@ pub async fn claims_are_exclusive_and_expired_leases_return(factory: impl Factor
         .await
         .unwrap();
     assert_eq!(again.len(), 4);
-    assert!(again.iter().all(|j| j.attempts == 2));
+    // The released jobs got back the attempt node-a's claim counted: a holder going away is
+    // not a failed try (a Console killed five times must not use up an image's five tries).
+    assert!(again.iter().all(|j| j.attempts == 1), "{again:?}");
+    s.finish_job(again[1].id, JobState::Pending, "503", None)
+        .await
+        .unwrap();
+    let retried = s
+        .claim_jobs(scan.id, "s1", "node-c", 101, 300, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (retried[0].id, retried[0].attempts),
+        (again[1].id, 2),
+        "a real retry still counts"
+    );
     let c = s.job_counts(scan.id, None).await.unwrap();
     assert_eq!((c.total, c.done, c.running), (5, 1, 4));
     let running = s.finish_job(again[0].id, JobState::Running, "", None).await;
@@ -382,6 +396,14 @@ pub async fn jobs_cancel_and_count_per_spec(factory: impl Factory) {
         (c.total, c.pending, c.running, c.done, c.finished()),
         (3, 1, 1, 1, 1)
     );
+    let by_spec = s.job_counts_by_spec(scan.id).await.unwrap();
+    assert_eq!(by_spec.len(), 2, "{by_spec:?}");
+    assert_eq!(by_spec["s1"], c);
+    assert_eq!(
+        by_spec["s2"],
+        s.job_counts(scan.id, Some("s2")).await.unwrap()
+    );
+    assert!(s.job_counts_by_spec(-1).await.unwrap().is_empty());
     assert_eq!(s.cancel_jobs(scan.id, Some("s1")).await.unwrap(), 2);
     let c = s.job_counts(scan.id, Some("s1")).await.unwrap();
     assert_eq!((c.cancelled, c.done, c.finished()), (2, 1, 3));

@@ -26,6 +26,24 @@ pub async fn users_are_unique(factory: impl Factory) {
     assert_eq!(s.user("admin").await.unwrap(), Some(user("admin")));
 }
 
+/// A retired token id stays retired until its expiry, in every handle on the store; expired
+/// ids are forgotten.
+pub async fn retired_tokens_until_expiry(factory: impl Factory) {
+    let s = factory().await;
+    assert!(!s.token_retired("t1", 100).await.unwrap());
+    s.retire_token("t1", 200, 100).await.unwrap();
+    s.retire_token("t1", 200, 100).await.unwrap();
+    s.retire_token("t2", 150, 100).await.unwrap();
+    assert!(s.token_retired("t1", 100).await.unwrap());
+    assert!(s.token_retired("t2", 149).await.unwrap());
+    assert!(!s.token_retired("t2", 150).await.unwrap(), "expired");
+    assert!(!s.token_retired("t3", 100).await.unwrap());
+    // Retiring after t2's expiry forgets it; t1 is kept.
+    s.retire_token("t4", 400, 160).await.unwrap();
+    assert!(s.token_retired("t1", 160).await.unwrap());
+    assert!(s.token_retired("t4", 399).await.unwrap());
+}
+
 /// Documents are kept per kind, listed by id, replaced whole and deleted once.
 pub async fn documents_by_kind(factory: impl Factory) {
     let s = factory().await;

@@ -365,7 +365,8 @@ impl ScanQueue for PostgresStore {
 
     async fn release_expired_leases(&self, now: i64) -> Result<u64> {
         let n = sqlx::query(
-            "UPDATE scan_jobs SET state = 'pending', lease_owner = NULL, lease_until = NULL
+            "UPDATE scan_jobs SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+               attempts = GREATEST(attempts - 1, 0)
              WHERE id IN (SELECT id FROM scan_jobs
                           WHERE state = 'running' AND (lease_until IS NULL OR lease_until < $1)
                           ORDER BY id FOR UPDATE)",
@@ -415,6 +416,33 @@ impl ScanQueue for PostgresStore {
             }
         }
         Ok(c)
+    }
+
+    async fn job_counts_by_spec(
+        &self,
+        scan_id: i64,
+    ) -> Result<std::collections::HashMap<String, JobCounts>> {
+        let rows = sqlx::query(
+            "SELECT spec_id, state, COUNT(*) AS n FROM scan_jobs WHERE scan_id = $1
+             GROUP BY spec_id, state",
+        )
+        .bind(scan_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut all = std::collections::HashMap::<String, JobCounts>::new();
+        for r in rows {
+            let n = r.try_get::<i64, _>("n")? as u64;
+            let c = all.entry(r.try_get("spec_id")?).or_default();
+            c.total += n;
+            match state(&r, "state")? {
+                JobState::Pending => c.pending += n,
+                JobState::Running => c.running += n,
+                JobState::Done => c.done += n,
+                JobState::Failed => c.failed += n,
+                JobState::Cancelled => c.cancelled += n,
+            }
+        }
+        Ok(all)
     }
 
     async fn jobs(&self, scan_id: i64) -> Result<Vec<JobRecord>> {

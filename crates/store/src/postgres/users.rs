@@ -46,4 +46,32 @@ impl UserStore for PostgresStore {
             created: r.get(3),
         }))
     }
+
+    async fn retire_token(&self, jti: &str, expires: i64, now: i64) -> Result<()> {
+        // One statement each: the purge of expired ids and the upsert need no shared view.
+        sqlx::query("DELETE FROM retired_tokens WHERE expires <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO retired_tokens (jti, expires) VALUES ($1, $2)
+             ON CONFLICT (jti) DO UPDATE
+               SET expires = GREATEST(retired_tokens.expires, excluded.expires)",
+        )
+        .bind(jti)
+        .bind(expires)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn token_retired(&self, jti: &str, now: i64) -> Result<bool> {
+        let found: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM retired_tokens WHERE jti = $1 AND expires > $2")
+                .bind(jti)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
 }

@@ -46,4 +46,32 @@ impl UserStore for SqliteStore {
             created: r.get(3),
         }))
     }
+
+    async fn retire_token(&self, jti: &str, expires: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM retired_tokens WHERE expires <= ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO retired_tokens (jti, expires) VALUES (?, ?)
+             ON CONFLICT (jti) DO UPDATE SET expires = MAX(expires, excluded.expires)",
+        )
+        .bind(jti)
+        .bind(expires)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn token_retired(&self, jti: &str, now: i64) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM retired_tokens WHERE jti = ? AND expires > ?")
+                .bind(jti)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
 }
