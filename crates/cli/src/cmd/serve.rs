@@ -49,7 +49,17 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CROWSNEST_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy, or on a test machine).
-    #[arg(long, env = "CROWSNEST_PLAIN_HTTP", conflicts_with = "tls_cert")]
+    /// The variable takes the usual spellings (`1`, `true`, `yes`, `on`; `0`, `false`, …).
+    #[arg(
+        long,
+        env = "CROWSNEST_PLAIN_HTTP",
+        conflicts_with = "tls_cert",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        default_value = "false"
+    )]
     plain_http: bool,
     /// Where an empty `registry` (Docker Hub) points; for tests with a local stand-in.
     #[arg(long, env = "CROWSNEST_DOCKER_HUB", hide = true)]
@@ -207,7 +217,32 @@ pub(crate) async fn run(args: ServeArgs, global: &Global) -> anyhow::Result<Exit
 
 #[cfg(test)]
 mod tests {
-    use super::database_url;
+    use super::{ServeArgs, database_url};
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// The flag alone, or with a boolean-ish value (what `CROWSNEST_PLAIN_HTTP=1` gives clap).
+    #[test]
+    fn plain_http_takes_the_usual_boolean_spellings() {
+        let plain = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+                .map(|c| c.serve.plain_http)
+        };
+        assert!(!plain(&[]).unwrap());
+        assert!(plain(&["--plain-http"]).unwrap());
+        for yes in ["1", "true", "yes", "on"] {
+            assert!(plain(&[&format!("--plain-http={yes}")]).unwrap(), "{yes}");
+        }
+        for no in ["0", "false", "no", "off"] {
+            assert!(!plain(&[&format!("--plain-http={no}")]).unwrap(), "{no}");
+        }
+        assert!(plain(&["--plain-http=maybe"]).is_err());
+    }
 
     #[test]
     fn database_url_order_flag_then_second_variable_then_file() {
