@@ -69,6 +69,18 @@ pub struct JobCounts {
 }
 
 impl JobCounts {
+    /// Counts `n` more jobs in `state` (one row of a `GROUP BY state` count, on any backend).
+    pub fn add(&mut self, state: JobState, n: u64) {
+        self.total += n;
+        match state {
+            JobState::Pending => self.pending += n,
+            JobState::Running => self.running += n,
+            JobState::Done => self.done += n,
+            JobState::Failed => self.failed += n,
+            JobState::Cancelled => self.cancelled += n,
+        }
+    }
+
     /// Jobs that reached an end state.
     pub fn finished(&self) -> u64 {
         self.done + self.failed + self.cancelled

@@ -353,14 +353,7 @@ impl ScanQueue for SqliteStore {
         let mut c = JobCounts::default();
         for r in rows {
             let n = r.try_get::<i64, _>("n")? as u64;
-            c.total += n;
-            match state(&r, "state")? {
-                JobState::Pending => c.pending += n,
-                JobState::Running => c.running += n,
-                JobState::Done => c.done += n,
-                JobState::Failed => c.failed += n,
-                JobState::Cancelled => c.cancelled += n,
-            }
+            c.add(state(&r, "state")?, n);
         }
         Ok(c)
     }
@@ -379,14 +372,7 @@ impl ScanQueue for SqliteStore {
         for r in rows {
             let n = r.try_get::<i64, _>("n")? as u64;
             let c = all.entry(r.try_get("spec_id")?).or_default();
-            c.total += n;
-            match state(&r, "state")? {
-                JobState::Pending => c.pending += n,
-                JobState::Running => c.running += n,
-                JobState::Done => c.done += n,
-                JobState::Failed => c.failed += n,
-                JobState::Cancelled => c.cancelled += n,
-            }
+            c.add(state(&r, "state")?, n);
         }
         Ok(all)
     }
