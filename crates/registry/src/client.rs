@@ -12,6 +12,7 @@ pub use paging::{Listing, Visit};
 mod retry;
 mod transport;
 
+use crate::artifact::ArtifactKind;
 use crate::auth::{Credentials, RegistryAuth, Scheme, TokenCache};
 use crate::blob::BlobReader;
 use crate::manifest::{MANIFEST_ACCEPT, Manifest, Platform, TargetPlatform, parse_manifest};
@@ -121,6 +122,8 @@ pub struct ResolvedManifest {
     pub platform: Option<Platform>,
     /// The verified image manifest bytes.
     pub raw: Bytes,
+    /// Set when the manifest holds a Helm chart, signature, SBOM or other non-image artifact.
+    pub artifact: Option<ArtifactKind>,
 }
 
 /// What a HEAD on a manifest says.
@@ -338,6 +341,7 @@ impl RegistryClient {
                 config: img.config,
                 layers: img.layers,
                 created: img.created,
+                artifact: img.artifact,
                 index_digest: None,
                 platform: None,
                 raw,
@@ -374,6 +378,7 @@ impl RegistryClient {
                         index_digest: Some(digest),
                         platform: entry.platform,
                         raw: child_raw,
+                        artifact: img.artifact,
                     }),
                     Manifest::Index(_) => Err(RegistryError::malformed(
                         child_what,

@@ -31,14 +31,14 @@ pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Sou
 pub use version_pattern::{TagKey, VersionPattern};
 
 use crate::connect::{Connection, combine_ca};
-use crate::{ClientOptions, Credentials, Digest, RegistryError, Visit};
+use crate::{ArtifactKind, ClientOptions, Credentials, Digest, RegistryError, Visit};
 use crowsnest_model::ScanTarget;
 use crowsnest_model::pattern::Selection;
 use crowsnest_model::spec::RegistrySpecification;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use jiff::Timestamp;
-use plan::TagPlan;
+use plan::{PlannedTag, TagPlan};
 use serde::Serialize;
 use std::cmp::Reverse;
 
@@ -72,6 +72,13 @@ pub struct DiscoveryReport {
     /// Per repository (sorted by name), newest first.
     pub images: Vec<DiscoveredImage>,
     pub errors: Vec<DiscoveryError>,
+    /// Tags the specification covers that hold Helm charts, signatures, attestations, SBOMs
+    /// or other artifacts rather than images: not scanned, not failed (at most
+    /// [`MAX_SKIPPED_NOTED`] are listed; `skipped_total` counts them all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedArtifact>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_total: u64,
     /// HTTP requests sent, token requests and retries included.
     pub requests: u64,
 }
@@ -88,9 +95,71 @@ pub struct DiscoveredImage {
     /// The index or manifest list the tag points to, for multi-platform tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_digest: Option<Digest>,
-    /// The image config's `created` (schema 1: the top history entry's).
+    /// The image config's `created` (schema 1: the top history entry's); the vendor's push
+    /// date instead when the listing gave one and the config was not read.
     pub created: Option<Timestamp>,
+    /// The vendor's push date, when the registry's API lists one: `cap` ordered by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<Timestamp>,
 }
+
+/// How many skipped artifacts a report lists by name (the count is always whole).
+pub const MAX_SKIPPED_NOTED: usize = 100;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A tag skipped because it holds no container image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
+#[error("{registry} {repo}:{tag}: {}, not a container image; skipped", kind.with_article())]
+pub struct SkippedArtifact {
+    pub registry: String,
+    pub repo: String,
+    pub tag: String,
+    #[serde(serialize_with = "kind_name")]
+    pub kind: ArtifactKind,
+}
+
+fn kind_name<S: serde::Serializer>(kind: &ArtifactKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.as_str())
+}
+
+/// One tag as a listing gives it. The v2 tag list gives names only; vendor APIs that list push
+/// dates or artifact types fill the optional fields, which spares manifest and config reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListedTag<'t> {
+    pub name: &'t str,
+    /// The vendor's push (or creation) date. When every selected tag of a repository has one,
+    /// `cap` keeps the newest by it and no config is read for ordering.
+    pub pushed: Option<Timestamp>,
+    /// Set when the listing says the tag holds no image: skipped with a note, never fetched.
+    pub artifact: Option<ArtifactKind>,
+}
+
+impl<'t> ListedTag<'t> {
+    /// A tag known by name only.
+    pub fn named(name: &'t str) -> ListedTag<'t> {
+        ListedTag {
+            name,
+            pushed: None,
+            artifact: None,
+        }
+    }
+
+    /// A tag with the vendor's push date.
+    pub fn pushed(name: &'t str, pushed: Option<Timestamp>) -> ListedTag<'t> {
+        ListedTag {
+            name,
+            pushed,
+            artifact: None,
+        }
+    }
+}
+
+/// What a tag listing hands the pipeline, tag by tag; an `Err` stops the listing with it.
+pub type TagVisit<'v> = &'v mut (dyn FnMut(ListedTag<'_>) -> Result<(), RegistryError> + Send);
 
 /// One repository or image that could not be discovered. `tag` is empty when listing the
 /// repository's tags failed.
@@ -125,14 +194,15 @@ pub trait Source: Send + Sync {
         selection: &'a Selection,
         visit: Visit<'a>,
     ) -> BoxFuture<'a, Result<(), RegistryError>>;
-    /// Visits every tag of `repo`, unfiltered.
+    /// Visits every tag of `repo`, unfiltered, with what the listing says of each.
     fn tags<'a>(
         &'a self,
         repo: &'a str,
-        visit: Visit<'a>,
+        visit: TagVisit<'a>,
     ) -> BoxFuture<'a, Result<(), RegistryError>>;
     /// The digest `repo:tag` resolves to, and its creation date when `need_created` (reading
-    /// the date can cost a config download, which only `cap` needs).
+    /// the date can cost a config download, which only `cap` needs, and only when the listing
+    /// gave no push date). A tag that holds no image is [`RegistryError::NotAnImage`].
     fn image<'a>(
         &'a self,
         repo: &'a str,
@@ -211,15 +281,34 @@ pub async fn run_limited(
 
     let tag_selection = target.tags();
     let pattern_ref = pattern.as_ref();
-    // Per repository: its planned tags and whether a date cap was narrowed, or why not.
-    type Planned = Result<(Vec<String>, bool), RegistryError>;
+    let mut skipped: Vec<SkippedArtifact> = Vec::new();
+    let mut skipped_total = 0u64;
+    let mut note_skipped = |skipped_total: &mut u64, repo: &str, tag: &str, kind| {
+        *skipped_total += 1;
+        if skipped.len() < MAX_SKIPPED_NOTED {
+            skipped.push(SkippedArtifact {
+                registry: registry.clone(),
+                repo: repo.to_string(),
+                tag: tag.to_string(),
+                kind,
+            });
+        }
+    };
+    // Per repository: its planned tags, whether a date cap was narrowed, and the artifacts
+    // set aside; or why the tags could not be listed.
+    type Skipped = (Vec<(String, ArtifactKind)>, u64);
+    type Planned = Result<(Vec<PlannedTag>, bool, Skipped), RegistryError>;
     let listed: Vec<(String, Planned)> = stream::iter(repos)
         .map(|repo| async move {
             let mut plan = TagPlan::new(&repo, tag_selection, pattern_ref, cap, limits);
-            let listed = source.tags(&repo, &mut |t: &str| plan.offer(t)).await;
+            let listed = source
+                .tags(&repo, &mut |t: ListedTag<'_>| plan.offer(t))
+                .await;
             let outcome = listed.map(|()| {
                 let narrowed = plan.narrowed();
-                (plan.into_tags(), narrowed)
+                let (names, total) = plan.skipped();
+                let skipped = (names.to_vec(), total);
+                (plan.into_tags(), narrowed, skipped)
             });
             (repo, outcome)
         })
@@ -230,16 +319,21 @@ pub async fn run_limited(
     let mut errors = Vec::new();
     // Per repository, the tags to resolve, in the order they will be reported when the
     // order comes from the pattern.
-    let mut plans: Vec<(String, Vec<String>)> = Vec::new();
+    let mut plans: Vec<(String, Vec<PlannedTag>)> = Vec::new();
     for (repo, tags) in listed {
         match tags {
-            Ok((tags, narrowed)) => {
+            Ok((tags, narrowed, (artifacts, artifacts_total))) => {
                 if narrowed {
                     tracing::info!(
                         registry = %registry, repo = %repo, candidates = tags.len(),
                         "more tags than date-cap candidates: capping among the highest by name"
                     );
                 }
+                for (tag, kind) in &artifacts {
+                    note_skipped(&mut skipped_total, &repo, tag, *kind);
+                }
+                // Beyond what the plan kept by name, the rest only counts.
+                skipped_total += artifacts_total - artifacts.len() as u64;
                 plans.push((repo, tags));
             }
             Err(e) => errors.push(error(&repo, "", &e)),
@@ -269,12 +363,15 @@ pub async fn run_limited(
         .collect();
     let plans_ref = &plans;
     // Without a cap (or with a version pattern, which orders by tag) no date is needed, so an
-    // image whose config is unreadable is still listed; its scan reports the problem.
+    // image whose config is unreadable is still listed; its scan reports the problem. A tag
+    // the vendor's listing dated needs no config either.
     let need_created = cap > 0 && pattern.is_none();
     let mut resolved: Vec<((usize, usize), Result<ImageFacts, RegistryError>)> = stream::iter(jobs)
         .map(|(r, t)| async move {
             let (repo, tags) = &plans_ref[r];
-            ((r, t), source.image(repo, &tags[t], need_created).await)
+            let tag = &tags[t];
+            let need = need_created && tag.pushed.is_none();
+            ((r, t), source.image(repo, &tag.name, need).await)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -284,26 +381,33 @@ pub async fn run_limited(
     let mut per_repo: Vec<Vec<DiscoveredImage>> = vec![Vec::new(); plans.len()];
     for ((r, t), result) in resolved {
         let (repo, tags) = &plans[r];
+        let tag = &tags[t];
         match result {
             Ok(facts) => per_repo[r].push(DiscoveredImage {
                 registry: registry.clone(),
                 repo: repo.clone(),
-                tag: tags[t].clone(),
+                tag: tag.name.clone(),
                 digest: facts.digest,
                 index_digest: facts.index_digest,
-                created: facts.created,
+                created: facts.created.or(tag.pushed),
+                pushed: tag.pushed,
             }),
-            Err(e) => errors.push(error(repo, &tags[t], &e)),
+            Err(RegistryError::NotAnImage { kind, .. }) => {
+                note_skipped(&mut skipped_total, repo, &tag.name, kind)
+            }
+            Err(e) => errors.push(error(repo, &tag.name, &e)),
         }
     }
     let mut images = Vec::new();
     for mut found in per_repo {
         if pattern.is_none() {
-            // Newest first; images without a date go last, ties by tag for a stable output.
+            // Newest first (by the vendor's push date where listed, else the config's);
+            // images without a date go last, ties by tag for a stable output.
+            let when = |i: &DiscoveredImage| i.pushed.or(i.created);
             found.sort_by(|a, b| {
-                (Reverse(a.created.is_some()), Reverse(a.created), &a.tag).cmp(&(
-                    Reverse(b.created.is_some()),
-                    Reverse(b.created),
+                (Reverse(when(a).is_some()), Reverse(when(a)), &a.tag).cmp(&(
+                    Reverse(when(b).is_some()),
+                    Reverse(when(b)),
                     &b.tag,
                 ))
             });
@@ -314,9 +418,12 @@ pub async fn run_limited(
         images.extend(found);
     }
     errors.sort_by(|a, b| (&a.repo, &a.tag).cmp(&(&b.repo, &b.tag)));
+    skipped.sort_by(|a, b| (&a.repo, &a.tag).cmp(&(&b.repo, &b.tag)));
     Ok(DiscoveryReport {
         images,
         errors,
+        skipped,
+        skipped_total,
         requests: source.requests_sent(),
     })
 }
@@ -354,9 +461,11 @@ mod tests {
         fn tags<'a>(
             &'a self,
             repo: &'a str,
-            visit: Visit<'a>,
+            visit: TagVisit<'a>,
         ) -> BoxFuture<'a, Result<(), RegistryError>> {
-            let r = self.repos[repo].iter().try_for_each(|(t, _)| visit(t));
+            let r = self.repos[repo]
+                .iter()
+                .try_for_each(|(t, _)| visit(ListedTag::named(t)));
             async move { r }.boxed()
         }
         fn image<'a>(

@@ -79,6 +79,13 @@ pub enum RegistryError {
     /// JSON that does not parse or lacks what its media type requires.
     #[error("{what}: malformed: {message}")]
     Malformed { what: String, message: String },
+    /// The tag holds a Helm chart, signature, attestation, SBOM or other artifact, not an
+    /// image: discovery skips it with a note.
+    #[error("{what}: {}, not a container image", kind.with_article())]
+    NotAnImage {
+        what: String,
+        kind: crate::ArtifactKind,
+    },
     /// A manifest media type this client does not handle.
     #[error("{what}: unsupported media type {media_type:?}")]
     UnsupportedMediaType { what: String, media_type: String },

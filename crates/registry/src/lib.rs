@@ -43,6 +43,7 @@
 //!
 //! **Errors.** [`RegistryError::is_transient`] says whether waiting may help, by variant.
 
+mod artifact;
 mod auth;
 mod blob;
 mod client;
@@ -53,6 +54,7 @@ mod discovery;
 mod error;
 mod manifest;
 
+pub use artifact::{ArtifactKind, classify_manifest, classify_tag};
 pub use auth::{Credentials, ProvidedToken, RefreshingToken, RegistryAuth, TokenProvider};
 pub use blob::BlobReader;
 pub use client::{
@@ -65,8 +67,9 @@ pub use digest::Digest;
 pub use discovery::{
     DATE_CAP_CANDIDATES, DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM,
     DiscoveredImage, DiscoveryError, DiscoveryLimits, DiscoveryOptions, DiscoveryReport,
-    ImageFacts, MAX_IMAGES, MAX_REPOSITORIES, MAX_TAGS_PER_REPOSITORY, Source, TagKey, V2Source,
-    VersionPattern, discover, run as run_discovery, run_limited as run_discovery_limited,
+    ImageFacts, ListedTag, MAX_IMAGES, MAX_REPOSITORIES, MAX_SKIPPED_NOTED,
+    MAX_TAGS_PER_REPOSITORY, SkippedArtifact, Source, TagKey, TagVisit, V2Source, VersionPattern,
+    discover, run as run_discovery, run_limited as run_discovery_limited,
 };
 pub use error::RegistryError;
 pub use manifest::{

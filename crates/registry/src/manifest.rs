@@ -5,6 +5,7 @@
 //! Parsing is pure (bytes in, typed value out) so it is unit-tested on real documents; the client
 //! fetches and verifies, then calls [`parse_manifest`].
 
+use crate::artifact::{ArtifactKind, classify_manifest};
 use crate::{Digest, RegistryError};
 use base64::Engine as _;
 use jiff::Timestamp;
@@ -127,6 +128,8 @@ pub struct ImageManifest {
     pub layers: Vec<Descriptor>,
     /// Schema 1 only: the `created` of the top `history[].v1Compatibility` entry.
     pub created: Option<Timestamp>,
+    /// Set when the manifest holds a Helm chart, signature, SBOM or other non-image artifact.
+    pub artifact: Option<ArtifactKind>,
 }
 
 /// A multi-platform index or manifest list.
@@ -170,6 +173,8 @@ struct Wire {
     schema_version: Option<i64>,
     #[serde(default)]
     media_type: Option<String>,
+    #[serde(default)]
+    artifact_type: Option<String>,
     config: Option<Descriptor>,
     layers: Option<Vec<Descriptor>>,
     manifests: Option<Vec<Descriptor>>,
@@ -261,12 +266,18 @@ pub fn parse_manifest(
                     ));
                 }
             }
+            let artifact = classify_manifest(
+                wire.artifact_type.as_deref(),
+                Some(&config.media_type),
+                layers.iter().map(|l| l.media_type.as_str()),
+            );
             Ok((
                 Manifest::Image(ImageManifest {
                     media_type,
                     config: Some(config),
                     layers,
                     created: None,
+                    artifact,
                 }),
                 digest,
             ))
@@ -322,6 +333,7 @@ fn parse_schema1(
             config: None,
             layers,
             created,
+            artifact: None,
         }),
         digest,
     ))

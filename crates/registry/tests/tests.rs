@@ -14,5 +14,7 @@ mod discovery;
 mod faults;
 #[path = "tests/large.rs"]
 mod large;
+#[path = "tests/sims.rs"]
+mod sims;
 #[path = "tests/support.rs"]
 mod support;

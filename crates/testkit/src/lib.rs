@@ -14,6 +14,8 @@
 //! - [`FaultProxy`] sits in front of a registry and injects one [`Fault`] per matching path.
 //! - [`SimRegistry`] (from [`SimRegistryBuilder`]) simulates registries too large to push: an
 //!   endless catalog, repositories of a million tags, everything generated on demand.
+//! - [`vendor`]: each registry type's vendor API simulated in front of a real registry, and
+//!   the `registry-sim` binary that starts one by `--kind`.
 //! - [`memory`] reads the process's resident set size, for tests that bound memory.
 //!
 //! Tests that need a registry call [`RegistryBuilder::start_or_skip`]: without `docker-registry`
@@ -30,6 +32,7 @@ mod push;
 mod registry;
 mod simulator;
 mod token;
+pub mod vendor;
 
 pub use certs::{TlsFiles, make_tls};
 pub use layer::tar_layer;

@@ -9,11 +9,17 @@
 //!   with no more selected tags than that keeps them all and is capped exactly, as before; a
 //!   larger one is capped among those candidates ([`TagPlan::narrowed`]).
 //! - Without a cap: every selected tag, up to [`DiscoveryLimits::max_tags_per_repository`].
+//!
+//! When the listing gives the vendor's push date ([`ListedTag::pushed`]), a date cap ranks by
+//! it instead of by name: when every selected tag is dated the plan keeps exactly the `cap`
+//! newest and nothing else is read for ordering. Tags the listing (or cosign's tag naming)
+//! marks as non-image artifacts are set aside as skipped, never resolved.
 
 use super::name_order::Natural;
-use super::{DiscoveryLimits, TagKey, VersionPattern};
-use crate::RegistryError;
+use super::{DiscoveryLimits, ListedTag, MAX_SKIPPED_NOTED, TagKey, VersionPattern};
+use crate::{ArtifactKind, RegistryError, classify_tag};
 use crowsnest_model::pattern::Selection;
+use jiff::Timestamp;
 use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,6 +28,16 @@ enum Rank {
     Any,
     Pattern(TagKey),
     Name(Natural),
+    /// The vendor's push date: any dated tag ranks above every undated one (which the final
+    /// order puts last too); ties by name.
+    Pushed(Timestamp, Natural),
+}
+
+/// A tag the plan chose, with the vendor's push date when the listing gave one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PlannedTag {
+    pub(crate) name: String,
+    pub(crate) pushed: Option<Timestamp>,
 }
 
 /// The tags of one repository worth resolving, chosen as names arrive.
@@ -32,7 +48,7 @@ pub(crate) struct TagPlan<'a> {
     pattern: Option<&'a VersionPattern>,
     /// Candidates, unordered; pruned to the `bound` highest whenever it doubles (a selection
     /// instead of a sorted structure, so a tag costs a comparison or two, not a tree descent).
-    kept: Vec<(Rank, String)>,
+    kept: Vec<(Rank, PlannedTag)>,
     /// The tags in `kept`, so that a tag a registry lists twice takes one place.
     names: HashSet<String>,
     /// After a prune: the lowest rank still kept. Anything not above it can never be chosen.
@@ -40,6 +56,13 @@ pub(crate) struct TagPlan<'a> {
     bound: usize,
     /// Past `bound`: drop the lowest (a cap chooses) or fail (every tag was asked for).
     drop_lowest: bool,
+    /// The `cap` of a date cap (0 otherwise): with every tag dated, exactly that many are kept.
+    date_cap: usize,
+    /// Whether a selected tag came without a push date.
+    undated: bool,
+    /// Selected tags holding no image (the first [`MAX_SKIPPED_NOTED`]), and how many in all.
+    skipped: Vec<(String, ArtifactKind)>,
+    skipped_total: u64,
 }
 
 impl<'a> TagPlan<'a> {
@@ -69,12 +92,21 @@ impl<'a> TagPlan<'a> {
             floor: None,
             bound,
             drop_lowest,
+            date_cap: if pattern.is_none() { cap } else { 0 },
+            undated: false,
+            skipped: Vec::new(),
+            skipped_total: 0,
         }
     }
 
     /// Considers one listed tag.
-    pub(crate) fn offer(&mut self, tag: &str) -> Result<(), RegistryError> {
+    pub(crate) fn offer(&mut self, listed: ListedTag<'_>) -> Result<(), RegistryError> {
+        let tag = listed.name;
         if !self.selection.matches(tag) {
+            return Ok(());
+        }
+        if let Some(kind) = listed.artifact.or_else(|| classify_tag(tag)) {
+            self.skip(tag, kind);
             return Ok(());
         }
         let rank = match self.pattern {
@@ -83,13 +115,21 @@ impl<'a> TagPlan<'a> {
                 None => return Ok(()),
             },
             None if self.bound == usize::MAX || !self.drop_lowest => Rank::Any,
-            None => Rank::Name(Natural::new(tag)),
+            None => match listed.pushed {
+                Some(at) => Rank::Pushed(at, Natural::new(tag)),
+                None => Rank::Name(Natural::new(tag)),
+            },
         };
+        self.undated |= listed.pushed.is_none();
         if self.floor.as_ref().is_some_and(|floor| rank <= *floor) || self.names.contains(tag) {
             return Ok(());
         }
         self.names.insert(tag.to_string());
-        self.kept.push((rank, tag.to_string()));
+        let planned = PlannedTag {
+            name: tag.to_string(),
+            pushed: listed.pushed,
+        };
+        self.kept.push((rank, planned));
         if !self.drop_lowest {
             if self.kept.len() > self.bound {
                 return Err(RegistryError::TooMany {
@@ -111,22 +151,40 @@ impl<'a> TagPlan<'a> {
             self.kept
                 .select_nth_unstable_by(self.bound - 1, |a, b| b.cmp(a));
             for (_, dropped) in self.kept.drain(self.bound..) {
-                self.names.remove(&dropped);
+                self.names.remove(&dropped.name);
             }
             self.floor = self.kept.iter().map(|(r, _)| r).min().cloned();
         }
     }
 
-    /// True when a date cap had more candidates than it resolves (the cap is then taken among
-    /// the tags ranking highest by name, not among all).
-    pub(crate) fn narrowed(&self) -> bool {
-        self.floor.is_some() && self.pattern.is_none()
+    /// A selected tag that holds no image.
+    pub(crate) fn skip(&mut self, tag: &str, kind: ArtifactKind) {
+        self.skipped_total += 1;
+        if self.skipped.len() < MAX_SKIPPED_NOTED {
+            self.skipped.push((tag.to_string(), kind));
+        }
     }
 
-    /// The chosen tags, highest rank first.
-    pub(crate) fn into_tags(mut self) -> Vec<String> {
+    /// True when a date cap had more candidates than it resolves (the cap is then taken among
+    /// the tags ranking highest by name, not among all). Never with push dates for every tag:
+    /// those rank exactly.
+    pub(crate) fn narrowed(&self) -> bool {
+        self.floor.is_some() && self.pattern.is_none() && self.undated
+    }
+
+    /// The skipped artifacts (at most [`MAX_SKIPPED_NOTED`]) and how many there were.
+    pub(crate) fn skipped(&self) -> (&[(String, ArtifactKind)], u64) {
+        (&self.skipped, self.skipped_total)
+    }
+
+    /// The chosen tags, highest rank first. With a date cap and a push date on every tag,
+    /// only the `cap` newest: nothing more needs resolving to order them.
+    pub(crate) fn into_tags(mut self) -> Vec<PlannedTag> {
         self.prune();
         self.kept.sort_unstable_by(|a, b| b.cmp(a));
+        if self.date_cap > 0 && !self.undated && self.drop_lowest {
+            self.kept.truncate(self.date_cap);
+        }
         self.kept.into_iter().map(|(_, t)| t).collect()
     }
 }
@@ -145,9 +203,9 @@ mod tests {
         };
         let mut p = TagPlan::new("r", &selection, pattern.as_ref(), cap, &limits);
         for t in tags {
-            p.offer(t).unwrap();
+            p.offer(ListedTag::named(t)).unwrap();
         }
-        p.into_tags()
+        p.into_tags().into_iter().map(|t| t.name).collect()
     }
 
     #[test]
@@ -178,13 +236,59 @@ mod tests {
         };
         let mut p = TagPlan::new("big/app", &selection, None, 0, &limits);
         for t in ["a", "b", "skip1", "skip2", "a"] {
-            p.offer(t).unwrap();
+            p.offer(ListedTag::named(t)).unwrap();
         }
-        let e = p.offer("c").unwrap_err().to_string();
+        let e = p.offer(ListedTag::named("c")).unwrap_err().to_string();
         assert_eq!(
             e,
             "tags of big/app: more than 2 tags to resolve; set a cap, a versionPattern or a \
              narrower tag pattern"
         );
+    }
+
+    #[test]
+    fn push_dates_cap_exactly_and_artifacts_are_set_aside() {
+        let selection = Selection::new("", &[]);
+        // A candidate window of 2, below the 5 tags: by name it would narrow; by date it is exact.
+        let limits = DiscoveryLimits {
+            date_cap_candidates: 2,
+            max_tags_per_repository: 10,
+            ..DiscoveryLimits::default()
+        };
+        let at = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+        let sig = format!("sha256-{}.sig", "0".repeat(64));
+        let mut p = TagPlan::new("r", &selection, None, 2, &limits);
+        let listed = [
+            ListedTag::pushed("old", at("2020-01-01T00:00:00Z")),
+            ListedTag::pushed("newest", at("2024-06-01T00:00:00Z")),
+            ListedTag::pushed("zzz", at("2021-01-01T00:00:00Z")),
+            ListedTag::pushed("second", at("2024-01-01T00:00:00Z")),
+            ListedTag::pushed(&sig, at("2025-01-01T00:00:00Z")),
+            ListedTag {
+                artifact: Some(ArtifactKind::HelmChart),
+                ..ListedTag::pushed("chart", at("2025-02-01T00:00:00Z"))
+            },
+        ];
+        for t in listed {
+            p.offer(t).unwrap();
+        }
+        assert!(!p.narrowed());
+        let (skipped, total) = p.skipped();
+        assert_eq!(total, 2);
+        assert_eq!(skipped[0], (sig.clone(), ArtifactKind::Signature));
+        assert_eq!(skipped[1], ("chart".to_string(), ArtifactKind::HelmChart));
+        let tags = p.into_tags();
+        let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["newest", "second"]);
+        assert_eq!(tags[0].pushed, at("2024-06-01T00:00:00Z"));
+
+        // One undated tag: the cap can no longer be taken by listing dates alone, so every
+        // candidate is resolved (and the undated one ranks below the dated).
+        let mut p = TagPlan::new("r", &selection, None, 1, &limits);
+        p.offer(ListedTag::pushed("a", at("2020-01-01T00:00:00Z")))
+            .unwrap();
+        p.offer(ListedTag::named("b")).unwrap();
+        let names: Vec<String> = p.into_tags().into_iter().map(|t| t.name).collect();
+        assert_eq!(names, ["a", "b"]);
     }
 }

@@ -8,7 +8,7 @@
 //! name gets Hub's `library/` prefix. A tag resolves to the platform's image manifest and the
 //! config's `created` date; configs are cached by digest because many tags share one.
 
-use super::{ImageFacts, Source};
+use super::{ImageFacts, ListedTag, Source, TagVisit};
 use crate::{Digest, RegistryClient, RegistryError, TargetPlatform, Visit};
 use crowsnest_model::ScanTarget;
 use crowsnest_model::address::{DOCKER_HUB_ENDPOINT, DOCKER_HUB_NAME as HUB_NAME};
@@ -105,9 +105,10 @@ impl V2Source {
         Ok(())
     }
 
-    async fn list_tags(&self, repo: &str, visit: Visit<'_>) -> Result<(), RegistryError> {
+    async fn list_tags(&self, repo: &str, visit: TagVisit<'_>) -> Result<(), RegistryError> {
         let mut listing = self.client.tag_listing(repo)?;
-        while listing.next_page(&mut *visit).await? {}
+        let mut named = |t: &str| visit(ListedTag::named(t));
+        while listing.next_page(&mut named).await? {}
         Ok(())
     }
 
@@ -118,6 +119,12 @@ impl V2Source {
         need_created: bool,
     ) -> Result<ImageFacts, RegistryError> {
         let m = self.client.manifest(repo, tag, self.platform).await?;
+        if let Some(kind) = m.artifact {
+            return Err(RegistryError::NotAnImage {
+                what: format!("{repo}:{tag}"),
+                kind,
+            });
+        }
         let created = match (&m.created, &m.config) {
             (Some(c), _) => Some(*c),
             (None, Some(_)) if !need_created => None,
@@ -166,7 +173,7 @@ impl Source for V2Source {
     fn tags<'a>(
         &'a self,
         repo: &'a str,
-        visit: Visit<'a>,
+        visit: TagVisit<'a>,
     ) -> BoxFuture<'a, Result<(), RegistryError>> {
         self.list_tags(repo, visit).boxed()
     }

@@ -356,3 +356,88 @@ async fn schema1_as_served_to_old_clients() {
             .is_none()
     );
 }
+
+/// A Helm chart, a cosign signature (an image config with a simple-signing layer) and an SBOM
+/// pushed beside an image: discovery lists the image and skips the three with their kind.
+#[tokio::test]
+async fn non_image_artifacts_are_skipped_with_a_note() {
+    let Some(reg) = RegistryBuilder::new().start_or_skip().await else {
+        return;
+    };
+    let p = reg.pusher();
+    let image = p
+        .push_image("art/app", "1.0", &ImageBuilder::oci().label("app"))
+        .await
+        .unwrap();
+    let artifact = |config_type: &str, config: &[u8], layer_type: &str, layer: &[u8]| {
+        let (config, layer) = (config.to_vec(), layer.to_vec());
+        let (config_type, layer_type) = (config_type.to_string(), layer_type.to_string());
+        let p = &p;
+        async move {
+            let c = p.push_blob("art/app", &config).await.unwrap();
+            let l = p.push_blob("art/app", &layer).await.unwrap();
+            serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": config_type, "digest": c, "size": config.len()},
+                "layers": [{"mediaType": layer_type, "digest": l, "size": layer.len()}],
+            }))
+            .unwrap()
+        }
+    };
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    let chart = artifact(
+        "application/vnd.cncf.helm.config.v1+json",
+        br#"{"name":"app","version":"0.1.0"}"#,
+        "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+        b"not really a chart",
+    )
+    .await;
+    p.push_manifest("art/app", "0.1.0-chart", oci, &chart)
+        .await
+        .unwrap();
+    let signature = artifact(
+        "application/vnd.oci.image.config.v1+json",
+        br#"{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":[]}}"#,
+        "application/vnd.dev.cosign.simplesigning.v1+json",
+        br#"{"critical":{}}"#,
+    )
+    .await;
+    let sig_tag = format!("{}.sig", image.digest.replace(':', "-"));
+    p.push_manifest("art/app", &sig_tag, oci, &signature)
+        .await
+        .unwrap();
+    let sbom = artifact(
+        "application/vnd.oci.empty.v1+json",
+        b"{}",
+        "application/spdx+json",
+        br#"{"spdxVersion":"SPDX-2.3"}"#,
+    )
+    .await;
+    p.push_manifest("art/app", "sbom", oci, &sbom)
+        .await
+        .unwrap();
+
+    let mut s = spec(&reg.url());
+    for cap in [0, 5] {
+        s.cap = cap;
+        let report = discover(&s, Credentials::anonymous(), &quick())
+            .await
+            .unwrap();
+        let tags: Vec<&str> = report.images.iter().map(|i| i.tag.as_str()).collect();
+        assert_eq!(tags, ["1.0"], "cap {cap}");
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let skipped: Vec<String> = report.skipped.iter().map(|s| s.to_string()).collect();
+        let host = reg.url();
+        // The signature is known by its tag name and never fetched; the others by media type.
+        assert_eq!(
+            skipped,
+            [
+                format!("{host} art/app:0.1.0-chart: a Helm chart, not a container image; skipped"),
+                format!("{host} art/app:sbom: an SBOM, not a container image; skipped"),
+                format!("{host} art/app:{sig_tag}: a signature, not a container image; skipped"),
+            ]
+        );
+        assert_eq!(report.skipped_total, 3);
+    }
+}

@@ -305,6 +305,20 @@ impl Engine {
                         )
                         .await?;
                 }
+                // Not failures, but the status says why these tags were not scanned.
+                let more = report.skipped_total - report.skipped.len() as u64;
+                let notes = report.skipped.iter().map(|s| format!("Skipped {s}"));
+                let notes = notes.chain((more > 0).then(|| {
+                    format!(
+                        "Skipped {more} more non-image artifacts in {}",
+                        address.display()
+                    )
+                }));
+                for note in notes {
+                    store
+                        .push_scan_error(&self.now().to_string(), &note, KEPT_ERRORS)
+                        .await?;
+                }
                 let repos: HashSet<&str> = report
                     .images
                     .iter()
