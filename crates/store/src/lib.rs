@@ -36,7 +36,8 @@ pub use error::StoreError;
 pub use layer_cache::LayerCacheStore;
 pub use postgres::PostgresStore;
 pub use records::{
-    ImageQuery, ImageRecord, JobCounts, JobRecord, ScanRecord, ScanSpecRecord, UserRecord,
+    ImageQuery, ImageRecord, ImageVersion, JobCounts, JobRecord, ScanRecord, ScanSpecRecord,
+    UserRecord,
 };
 pub use results::ResultStore;
 pub use scan_queue::ScanQueue;

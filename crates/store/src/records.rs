@@ -110,6 +110,14 @@ pub struct ImageRecord {
     pub result: String,
 }
 
+/// What decides whether a stored result is still current: the manifest it came from and the
+/// database build its findings came from (read without the large inventory and result).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageVersion {
+    pub manifest_digest: String,
+    pub db_version: String,
+}
+
 /// Filters and paging for stored images, as `GET /registry` takes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageQuery {

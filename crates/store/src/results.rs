@@ -1,10 +1,13 @@
 //! The latest result of each image (`registry/repo:tag`), as `GET /registry` pages through it.
 
-use crate::{ImageQuery, ImageRecord, Result};
+use crate::{ImageQuery, ImageRecord, ImageVersion, Result};
 
 #[async_trait::async_trait]
 pub trait ResultStore: Send + Sync + 'static {
     async fn image(&self, key: &str) -> Result<Option<ImageRecord>>;
+    /// The manifest digest and database build of an image's result, without reading the
+    /// inventory and result themselves: a warm rescan asks this of every unchanged image.
+    async fn image_version(&self, key: &str) -> Result<Option<ImageVersion>>;
     /// Creates or replaces the result of an image; `first_scan_time` of an existing one is kept.
     async fn put_image(&self, record: &ImageRecord) -> Result<()>;
     /// Marks images as still present in their registry.

@@ -83,19 +83,27 @@ impl Engine {
     ) -> Result<(), ScanError> {
         let store = &self.inner.store;
         let key = image_key(spec.address().key(), &job.repo, &job.tag);
-        let previous = store.image(&key).await?;
+        // Most images of a rescan are unchanged: decide that from two short columns, and read
+        // the stored inventory and result (tens of kilobytes each) only when they are needed.
+        let version = store.image_version(&key).await?;
         let db = self.db();
         let db_version = self.db_version();
+        let unchanged = version
+            .as_ref()
+            .is_some_and(|v| !job.digest.is_empty() && v.manifest_digest == job.digest);
+        if unchanged && version.as_ref().is_some_and(|v| v.db_version == db_version) {
+            store
+                .touch_images(std::slice::from_ref(&key), &self.now().to_string())
+                .await?;
+            return Ok(());
+        }
+        let previous = match version {
+            Some(_) => store.image(&key).await?,
+            None => None,
+        };
         if let Some(prev) = &previous
-            && !job.digest.is_empty()
-            && prev.manifest_digest == job.digest
+            && unchanged
         {
-            if prev.db_version == db_version {
-                store
-                    .touch_images(std::slice::from_ref(&key), &self.now().to_string())
-                    .await?;
-                return Ok(());
-            }
             let stored: StoredImage =
                 serde_json::from_str(&prev.inventory).map_err(StoreError::from)?;
             return self

@@ -1,7 +1,7 @@
 //! Image results: queries, paging in every sort order, kept first scan times, purges.
 
 use super::Factory;
-use crate::{ImageQuery, ImageRecord};
+use crate::{ImageQuery, ImageRecord, ImageVersion};
 
 pub(super) fn image(registry: &str, repo: &str, tag: &str, vulns: i64) -> ImageRecord {
     let key = if registry.is_empty() {
@@ -146,6 +146,14 @@ pub async fn images_keep_first_scan_time_touch_and_purge(factory: impl Factory) 
             ..again
         }
     );
+    assert_eq!(
+        s.image_version("library/ubuntu:18.04").await.unwrap(),
+        Some(ImageVersion {
+            manifest_digest: "sha256:m".into(),
+            db_version: "2".into(),
+        })
+    );
+    assert_eq!(s.image_version("reg/missing:1").await.unwrap(), None);
     s.touch_images(
         &["reg/a:1".to_string(), "reg/missing:1".to_string()],
         "2027-02-01T00:00:00Z",

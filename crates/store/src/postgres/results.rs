@@ -2,7 +2,7 @@
 //! Sorting compares names bytewise (the columns are `COLLATE "C"`), as SQLite does.
 
 use super::PostgresStore;
-use crate::{ImageQuery, ImageRecord, Result, ResultStore};
+use crate::{ImageQuery, ImageRecord, ImageVersion, Result, ResultStore};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
@@ -66,6 +66,18 @@ impl ResultStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(image_from).transpose()
+    }
+
+    async fn image_version(&self, key: &str) -> Result<Option<ImageVersion>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT manifest_digest, db_version FROM images WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(manifest_digest, db_version)| ImageVersion {
+            manifest_digest,
+            db_version,
+        }))
     }
 
     async fn put_image(&self, r: &ImageRecord) -> Result<()> {

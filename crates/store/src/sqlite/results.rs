@@ -1,7 +1,7 @@
 //! [`ResultStore`] in SQLite: one row per image, its inventory and result as JSON text.
 
 use super::SqliteStore;
-use crate::{ImageQuery, ImageRecord, Result, ResultStore};
+use crate::{ImageQuery, ImageRecord, ImageVersion, Result, ResultStore};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
@@ -35,6 +35,18 @@ impl ResultStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(image_from))
+    }
+
+    async fn image_version(&self, key: &str) -> Result<Option<ImageVersion>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT manifest_digest, db_version FROM images WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(manifest_digest, db_version)| ImageVersion {
+            manifest_digest,
+            db_version,
+        }))
     }
 
     async fn put_image(&self, r: &ImageRecord) -> Result<()> {
