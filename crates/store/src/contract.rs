@@ -24,9 +24,9 @@ pub use results::{
 };
 pub use scan_queue::{
     claims_are_exclusive_and_expired_leases_return, jobs_cancel_and_count_per_spec,
-    one_regular_scan_at_a_time_on_demand_beside_it, progress_is_reported_once,
-    retries_wait_for_their_time, scan_errors_keep_the_latest, scan_spec_records_upsert_in_order,
-    stopped_spec_stays_stopped,
+    leases_renew_and_fence_results, one_regular_scan_at_a_time_on_demand_beside_it,
+    progress_is_reported_once, retries_wait_for_their_time, scan_errors_keep_the_latest,
+    scan_spec_records_upsert_in_order, stopped_spec_stays_stopped,
 };
 pub use small::{
     documents_by_kind, layer_facts_by_digest, retired_tokens_until_expiry, users_are_unique,
@@ -87,6 +87,7 @@ macro_rules! contract_tests {
             stopped_spec_stays_stopped,
             progress_is_reported_once,
             claims_are_exclusive_and_expired_leases_return,
+            leases_renew_and_fence_results,
             retries_wait_for_their_time,
             jobs_cancel_and_count_per_spec,
             scan_errors_keep_the_latest,

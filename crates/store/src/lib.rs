@@ -36,8 +36,8 @@ pub use error::StoreError;
 pub use layer_cache::LayerCacheStore;
 pub use postgres::PostgresStore;
 pub use records::{
-    ImageQuery, ImageRecord, ImageVersion, JobCounts, JobRecord, ScanRecord, ScanSpecRecord,
-    UserRecord,
+    ImageQuery, ImageRecord, ImageVersion, JobCounts, JobLease, JobRecord, ScanRecord,
+    ScanSpecRecord, UserRecord,
 };
 pub use results::ResultStore;
 pub use scan_queue::ScanQueue;

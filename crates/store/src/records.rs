@@ -118,6 +118,16 @@ pub struct ImageVersion {
     pub db_version: String,
 }
 
+/// A node's hold on a running job, as its claim gave it: the job, the holder, and the attempt
+/// the claim counted. A lease that expired and was claimed again has a higher attempt (or
+/// another owner), so an old holder's writes can be told apart and refused (fencing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobLease {
+    pub job_id: i64,
+    pub owner: String,
+    pub attempt: i64,
+}
+
 /// Filters and paging for stored images, as `GET /registry` takes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageQuery {

@@ -1,6 +1,6 @@
 //! The latest result of each image (`registry/repo:tag`), as `GET /registry` pages through it.
 
-use crate::{ImageQuery, ImageRecord, ImageVersion, Result};
+use crate::{ImageQuery, ImageRecord, ImageVersion, JobLease, Result};
 
 #[async_trait::async_trait]
 pub trait ResultStore: Send + Sync + 'static {
@@ -10,6 +10,11 @@ pub trait ResultStore: Send + Sync + 'static {
     async fn image_version(&self, key: &str) -> Result<Option<ImageVersion>>;
     /// Creates or replaces the result of an image; `first_scan_time` of an existing one is kept.
     async fn put_image(&self, record: &ImageRecord) -> Result<()>;
+    /// [`put_image`](Self::put_image), in the same statement as a check that `lease` still
+    /// holds: the job is running, owned by `lease.owner`, at `lease.attempt`. False, and
+    /// nothing written, when it does not (a worker paused past its lease finds its job taken
+    /// over and cannot overwrite what the new holder stored).
+    async fn put_image_leased(&self, record: &ImageRecord, lease: &JobLease) -> Result<bool>;
     /// Marks images as still present in their registry.
     async fn touch_images(&self, keys: &[String], now: &str) -> Result<()>;
     /// One page of images and the total count of the filter.

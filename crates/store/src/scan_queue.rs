@@ -67,6 +67,14 @@ pub trait ScanQueue: Send + Sync + 'static {
         error: &str,
         not_before: Option<i64>,
     ) -> Result<bool>;
+    /// Extends the leases `owner` holds on running jobs to `lease_until` (a worker's
+    /// heartbeat); the ids whose lease it still held and extended, ascending.
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        job_ids: &[i64],
+        lease_until: i64,
+    ) -> Result<Vec<i64>>;
     /// Returns running jobs whose lease ended before `now` to pending; how many. The attempt
     /// their claim counted is given back: the job did not fail, its holder went away (a killed
     /// Console), and a restart must not use up an image's tries.

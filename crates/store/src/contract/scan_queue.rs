@@ -430,3 +430,84 @@ pub async fn scan_errors_keep_the_latest(factory: impl Factory) {
     assert_eq!((e[0].as_str(), e[9].as_str()), ("e14", "e5"));
     assert_eq!(s.scan_errors(2).await.unwrap(), ["e14", "e13"]);
 }
+
+/// Heartbeats extend only the holder's own running jobs; a result is stored under a lease only
+/// while that lease holds, so a holder that lost its job (paused past the lease, then resumed)
+/// cannot overwrite what the job's new holder stored.
+pub async fn leases_renew_and_fence_results(factory: impl Factory) {
+    let s = factory().await;
+    let scan = s.create_scan(ScanKind::Regular, "", "t0").await.unwrap();
+    let jobs: Vec<_> = (0..3)
+        .map(|i| job(scan.id, "s1", "app", &format!("v{i}")))
+        .collect();
+    s.insert_jobs(&jobs).await.unwrap();
+    let a = s
+        .claim_jobs(scan.id, "s1", "node-a", 0, 100, 2)
+        .await
+        .unwrap();
+    let b = s
+        .claim_jobs(scan.id, "s1", "node-b", 0, 100, 1)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = a.iter().chain(&b).map(|j| j.id).collect();
+    // node-a renews its two leases; node-b's job is not node-a's to renew.
+    assert_eq!(
+        s.renew_leases("node-a", &ids, 200).await.unwrap(),
+        [a[0].id, a[1].id]
+    );
+    assert!(s.renew_leases("node-a", &[], 200).await.unwrap().is_empty());
+    // At t=150 only node-b's lease (until 100) has expired.
+    assert_eq!(s.release_expired_leases(150).await.unwrap(), 1);
+    let lease = |j: &crate::JobRecord, owner: &str| crate::JobLease {
+        job_id: j.id,
+        owner: owner.into(),
+        attempt: j.attempts,
+    };
+    let mut record = super::results::image("reg", "app", "v2", 1);
+    record.result = "{\"by\":\"node-b\"}".into();
+    // node-b lost its job: nothing is written.
+    assert!(
+        !s.put_image_leased(&record, &lease(&b[0], "node-b"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.image("reg/app:v2").await.unwrap(), None);
+    let c = s
+        .claim_jobs(scan.id, "s1", "node-c", 150, 400, 1)
+        .await
+        .unwrap();
+    assert_eq!(c[0].id, b[0].id);
+    record.result = "{\"by\":\"node-c\"}".into();
+    assert!(
+        s.put_image_leased(&record, &lease(&c[0], "node-c"))
+            .await
+            .unwrap()
+    );
+    // node-b wakes up and tries again, with its old lease: refused, node-c's result stays.
+    let mut stale = record.clone();
+    stale.result = "{\"by\":\"node-b\"}".into();
+    assert!(
+        !s.put_image_leased(&stale, &lease(&b[0], "node-b"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.image("reg/app:v2").await.unwrap().unwrap().result,
+        "{\"by\":\"node-c\"}"
+    );
+    // node-b cannot renew it either, and a finished job holds no lease.
+    assert!(
+        s.renew_leases("node-b", &[b[0].id], 500)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.finish_job(c[0].id, JobState::Done, "", None)
+        .await
+        .unwrap();
+    assert!(
+        !s.put_image_leased(&record, &lease(&c[0], "node-c"))
+            .await
+            .unwrap()
+    );
+}

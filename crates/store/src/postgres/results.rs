@@ -2,7 +2,7 @@
 //! Sorting compares names bytewise (the columns are `COLLATE "C"`), as SQLite does.
 
 use super::PostgresStore;
-use crate::{ImageQuery, ImageRecord, ImageVersion, Result, ResultStore};
+use crate::{ImageQuery, ImageRecord, ImageVersion, JobLease, Result, ResultStore};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
@@ -107,6 +107,40 @@ impl ResultStore for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn put_image_leased(&self, r: &ImageRecord, lease: &JobLease) -> Result<bool> {
+        let sql = "INSERT INTO images (key, registry, repo, tag, manifest_digest, image_id, spec_id, scan_time,
+                                 first_scan_time, last_seen, vulns, db_version, inventory, result)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+             WHERE EXISTS (SELECT 1 FROM scan_jobs WHERE id = $15 AND state = 'running'
+                             AND lease_owner = $16 AND attempts = $17)
+             ON CONFLICT (key) DO UPDATE SET manifest_digest = excluded.manifest_digest, image_id = excluded.image_id,
+               spec_id = excluded.spec_id, scan_time = excluded.scan_time, last_seen = excluded.last_seen,
+               vulns = excluded.vulns, db_version = excluded.db_version, inventory = excluded.inventory,
+               result = excluded.result";
+        let n = sqlx::query(sql)
+            .bind(&r.key)
+            .bind(&r.registry)
+            .bind(&r.repo)
+            .bind(&r.tag)
+            .bind(&r.manifest_digest)
+            .bind(&r.image_id)
+            .bind(&r.spec_id)
+            .bind(&r.scan_time)
+            .bind(&r.first_scan_time)
+            .bind(&r.last_seen)
+            .bind(r.vulns)
+            .bind(&r.db_version)
+            .bind(&r.inventory)
+            .bind(&r.result)
+            .bind(lease.job_id)
+            .bind(&lease.owner)
+            .bind(lease.attempt)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
     }
 
     async fn touch_images(&self, keys: &[String], now: &str) -> Result<()> {

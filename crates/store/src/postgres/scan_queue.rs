@@ -363,6 +363,29 @@ impl ScanQueue for PostgresStore {
         Ok(n > 0)
     }
 
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        job_ids: &[i64],
+        lease_until: i64,
+    ) -> Result<Vec<i64>> {
+        if job_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut renewed: Vec<i64> = sqlx::query_scalar(
+            "UPDATE scan_jobs SET lease_until = $1
+             WHERE state = 'running' AND lease_owner = $2 AND id = ANY($3)
+             RETURNING id",
+        )
+        .bind(lease_until)
+        .bind(owner)
+        .bind(job_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        renewed.sort_unstable();
+        Ok(renewed)
+    }
+
     async fn release_expired_leases(&self, now: i64) -> Result<u64> {
         let n = sqlx::query(
             "UPDATE scan_jobs SET state = 'pending', lease_owner = NULL, lease_until = NULL,

@@ -316,6 +316,31 @@ impl ScanQueue for SqliteStore {
         Ok(n > 0)
     }
 
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        job_ids: &[i64],
+        lease_until: i64,
+    ) -> Result<Vec<i64>> {
+        if job_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The ids as a JSON array: one statement for any number of jobs.
+        let ids = serde_json::to_string(job_ids)?;
+        let mut renewed: Vec<i64> = sqlx::query_scalar(
+            "UPDATE scan_jobs SET lease_until = ?
+             WHERE state = 'running' AND lease_owner = ? AND id IN (SELECT value FROM json_each(?))
+             RETURNING id",
+        )
+        .bind(lease_until)
+        .bind(owner)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        renewed.sort_unstable();
+        Ok(renewed)
+    }
+
     async fn release_expired_leases(&self, now: i64) -> Result<u64> {
         let n = sqlx::query(
             "UPDATE scan_jobs SET state = 'pending', lease_owner = NULL, lease_until = NULL,
