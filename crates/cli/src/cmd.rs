@@ -5,6 +5,7 @@ mod discover;
 mod image;
 mod sbom;
 mod serve;
+mod worker;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub(crate) struct Global {
 enum Command {
     /// Run the Console: the Prisma-compatible REST API and the scanners.
     Serve(serve::ServeArgs),
+    /// Run a scanner node of a cluster: scan the images of the Consoles' scans (PostgreSQL).
+    Worker(worker::WorkerArgs),
     /// Build, update and inspect the vulnerability database.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -86,6 +89,7 @@ pub(crate) fn init_logging(global: &Global) {
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args, &cli.global).await,
+        Command::Worker(args) => worker::run(args, &cli.global).await,
         Command::Db(cmd) => db::run(cmd, &cli.global).await,
         Command::Discover(args) => discover::run(args, &cli.global).await,
         Command::Sbom(args) => sbom::run(args, &cli.global).await,

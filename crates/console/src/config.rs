@@ -37,6 +37,9 @@ pub struct ConsoleConfig {
     /// Connections served at once; more wait in the listen backlog until one ends, so a crowd
     /// of slow clients cannot use up the Console's file descriptors.
     pub max_connections: usize,
+    /// Whether this Console scans images itself; false (`serve --workers 0`) leaves the images
+    /// to `crowsnest worker` nodes on the same PostgreSQL store and only schedules.
+    pub local_workers: bool,
 }
 
 impl ConsoleConfig {
@@ -57,6 +60,7 @@ impl ConsoleConfig {
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(60),
             max_connections: 512,
+            local_workers: true,
         }
     }
 }

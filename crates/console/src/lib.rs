@@ -21,7 +21,7 @@ pub use auth::{Authenticator, Caller, hash_password};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConsoleConfig, ConsoleError};
 pub use error::ApiError;
-pub use server::{Bootstrap, open, serve, serve_tls, shutdown_signal};
+pub use server::{Bootstrap, node_name, open, serve, serve_tls, shutdown_signal};
 pub use tls::Transport;
 
 use crowsnest_store::{Store, UserRecord};

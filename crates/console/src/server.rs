@@ -93,7 +93,15 @@ pub async fn open(
 
 fn engine_config(config: &ConsoleConfig, db_path: PathBuf) -> crowsnest_scanner::EngineConfig {
     let mut e = crowsnest_scanner::EngineConfig::new(db_path);
-    e.node = hostname();
+    // A PostgreSQL store may be shared by other Consoles and workers: leases are renewed and
+    // fence results, and this node's name must be unique among them (a lease names its holder).
+    e.single_node = !crowsnest_store::is_shared_url(&config.database);
+    e.local_workers = config.local_workers || e.single_node;
+    e.node = if e.single_node {
+        hostname()
+    } else {
+        node_name("console")
+    };
     e.parallel_specs = config.parallel_specs.max(1);
     e.retention_days = config.retention_days;
     e.periodic = (config.scan_interval_hours > 0)
@@ -102,6 +110,11 @@ fn engine_config(config: &ConsoleConfig, db_path: PathBuf) -> crowsnest_scanner:
         e.discovery.docker_hub = hub.clone();
     }
     e
+}
+
+/// `<hostname>-<role>-<pid>`: unique among the nodes of a cluster (several may share a host).
+pub fn node_name(role: &str) -> String {
+    format!("{}-{role}-{}", hostname(), std::process::id())
 }
 
 fn hostname() -> String {

@@ -24,6 +24,15 @@
 //! | [`job`] | one image: the cheapest path, retries of transient registry failures |
 //! | [`assess`] | inventory → findings → policies → the stored result; re-matching |
 //! | [`views`] | progress and status as the API shows them, scan errors |
+//! | [`worker`] | a worker node ([`Engine::run_worker`]): claims jobs of every running scan |
+//!
+//! **Several nodes on one store** (PostgreSQL; `single_node` false): every job is claimed with a
+//! lease that its holder renews while it works (a heartbeat every third of the lease), results
+//! are stored only while the lease holds ([`ResultStore::put_image_leased`]), and expired leases
+//! return to the queue. A Console with `local_workers` false only schedules: it discovers,
+//! waits for the workers and ends the scans.
+//!
+//! [`ResultStore::put_image_leased`]: crowsnest_store::ResultStore::put_image_leased
 //!
 //! Time comes from the injected [`Clock`] (`EngineConfig::clock`), never from the wall clock
 //! directly, so tests move it by hand.
@@ -34,9 +43,11 @@ mod job;
 mod spec_run;
 mod supervisor;
 mod views;
+mod worker;
 
 pub use assess::{assess, evaluate, match_findings};
 pub use supervisor::Step;
+pub use worker::WorkerOptions;
 
 use crate::cache::StoreLayerCache;
 use crate::error::ScanError;
@@ -74,8 +85,12 @@ pub struct EngineConfig {
     pub discovery: DiscoveryOptions,
     pub limits: Limits,
     /// True when no other node shares the store (SQLite): at start every running job is this
-    /// node's own leftover and can be taken back at once.
+    /// node's own leftover and can be taken back at once. False: leases are renewed, results
+    /// fenced by them, and a specification ends when no node has a job of it left.
     pub single_node: bool,
+    /// Whether this node scans images itself. False for a Console that only schedules
+    /// (`serve --workers 0`): worker nodes scan.
+    pub local_workers: bool,
     /// Tries per image when the registry is unreachable or busy (see
     /// [`ScanError::is_transient`]); 1 fails the image at the first such error.
     pub image_attempts: u32,
@@ -99,6 +114,7 @@ impl EngineConfig {
             discovery: DiscoveryOptions::default(),
             limits: Limits::default(),
             single_node: true,
+            local_workers: true,
             image_attempts: 5,
             image_retry_backoff: Duration::from_secs(2),
             clock: Arc::new(SystemClock),

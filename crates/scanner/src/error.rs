@@ -13,6 +13,11 @@ pub enum ScanError {
     Analysis { image: String, message: String },
     #[error("{image}: the scan was stopped")]
     Cancelled { image: String },
+    /// This node's lease on the image's job ended and another node holds the job now (a
+    /// worker paused or cut off past its lease): the result was not stored, the job is the
+    /// new holder's.
+    #[error("{image}: the job's lease was lost to another node; its result was not stored")]
+    LeaseLost { image: String },
     #[error("credential {0:?}: {1}")]
     Credential(String, String),
     #[error("store: {0}")]

@@ -13,6 +13,6 @@ mod image;
 pub mod report;
 
 pub use cache::{LayerCache, MemoryLayerCache, StoreLayerCache};
-pub use engine::{Engine, EngineConfig, Step, assess, evaluate, match_findings};
+pub use engine::{Engine, EngineConfig, Step, WorkerOptions, assess, evaluate, match_findings};
 pub use error::ScanError;
 pub use image::{AnalyzedImage, analyze_registry_image};

@@ -51,13 +51,19 @@ pub use users::UserStore;
 pub async fn open(url: &str, secrets: SecretBox) -> Result<std::sync::Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(SqliteStore::open(url, secrets).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    } else if is_shared_url(url) {
         Ok(std::sync::Arc::new(
             PostgresStore::open(url, secrets).await?,
         ))
     } else {
         Err(StoreError::UnsupportedUrl(redact_url(url)))
     }
+}
+
+/// True for a store URL other processes can share (PostgreSQL): nodes on it lease their jobs
+/// and fence their results. A SQLite file belongs to one process.
+pub fn is_shared_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// A database URL without its password, for messages.

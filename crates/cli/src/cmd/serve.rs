@@ -61,6 +61,10 @@ pub(crate) struct ServeArgs {
         default_value = "false"
     )]
     plain_http: bool,
+    /// Images this Console scans itself: `0` leaves them to `crowsnest worker` nodes on the same
+    /// PostgreSQL store (the Console then only schedules). Any other value keeps the default.
+    #[arg(long, env = "CROWSNEST_WORKERS")]
+    workers: Option<usize>,
     /// Where an empty `registry` (Docker Hub) points; for tests with a local stand-in.
     #[arg(long, env = "CROWSNEST_DOCKER_HUB", hide = true)]
     docker_hub: Option<String>,
@@ -141,6 +145,13 @@ fn build_config(
     if let Some(days) = args.retention_days.or(file.retention_days) {
         anyhow::ensure!(days >= 0, "retention_days must not be negative");
         config.retention_days = days;
+    }
+    if args.workers == Some(0) {
+        anyhow::ensure!(
+            crowsnest_store::is_shared_url(&config.database),
+            "--workers 0 needs a PostgreSQL store that worker nodes share (--database postgres://…)"
+        );
+        config.local_workers = false;
     }
     config.docker_hub = args.docker_hub.clone();
     config.feeds = args.feeds.clone().or(file.feeds);

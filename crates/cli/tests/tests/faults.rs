@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 /// A feed mirror with two small sources of the shared snapshot: the GHSA sample (which has
 /// GHSA-xvch-5gv4-984h, CVE-2021-44906 in minimist before 1.2.6) and the Node.js security WG
 /// archive. Small enough that a first start builds the database in well under a second.
-fn small_feeds(root: &Path) -> PathBuf {
+pub(crate) fn small_feeds(root: &Path) -> PathBuf {
     let dir = root.join("feeds");
     std::fs::create_dir_all(dir.join("osv")).unwrap();
     std::fs::create_dir_all(dir.join("lang")).unwrap();
@@ -59,7 +59,7 @@ fn filler(seed: u64, n: usize) -> Vec<u8> {
 /// Pushes `count` images `<prefix>/app-NN:1`, each Ubuntu 18.04's dpkg database plus minimist
 /// 1.2.5 (shared layers) and a layer of its own of `own_bytes`. Returns the image keys the
 /// Console will use (`127.0.0.1:PORT/<prefix>/app-NN:1`) with their pushed config digests.
-async fn push_apps(
+pub(crate) async fn push_apps(
     registry: &TestRegistry,
     prefix: &str,
     count: usize,
@@ -88,7 +88,7 @@ async fn push_apps(
 }
 
 /// Polls `f` every 50 ms until it returns `Some`, failing with `what` after `secs`.
-async fn poll<T, F, Fut>(what: &str, secs: u64, mut f: F) -> T
+pub(crate) async fn poll<T, F, Fut>(what: &str, secs: u64, mut f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -105,7 +105,7 @@ where
 
 /// Waits until the running scan has finished some images but not all, and returns how many.
 /// Panics if the scan ends first: the images would then be too small to catch it in flight.
-async fn wait_mid_scan(console: &Console, at_least: u64) -> u64 {
+pub(crate) async fn wait_mid_scan(console: &Console, at_least: u64) -> u64 {
     poll("the scan to be under way", 120, || async {
         let (scanned, total, ongoing) = console.progress().await;
         assert!(
@@ -132,7 +132,10 @@ fn cve_ids(result: &serde_json::Value) -> Vec<String> {
 
 /// Every result is a complete scan of its image: the right config digest and the minimist
 /// finding the GHSA sample justifies.
-fn assert_complete(results: &BTreeMap<String, serde_json::Value>, images: &[(String, String)]) {
+pub(crate) fn assert_complete(
+    results: &BTreeMap<String, serde_json::Value>,
+    images: &[(String, String)],
+) {
     let keys: Vec<&String> = results.keys().collect();
     let want: Vec<&String> = images.iter().map(|(k, _)| k).collect();
     assert_eq!(keys, want, "one result per image, nothing else");

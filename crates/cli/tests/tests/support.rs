@@ -406,6 +406,9 @@ pub(crate) struct Console {
     logs: tempfile::TempDir,
     starts: usize,
     http: reqwest::Client,
+    /// More `serve` arguments and environment variables (a cluster's store and key).
+    extra_args: Vec<String>,
+    extra_env: Vec<(String, String)>,
 }
 
 /// One API answer.
@@ -435,7 +438,21 @@ impl Console {
             logs: tempfile::tempdir().unwrap(),
             starts: 0,
             http: reqwest::Client::new(),
+            extra_args: Vec::new(),
+            extra_env: Vec::new(),
         }
+    }
+
+    /// More arguments for `serve`.
+    pub(crate) fn args(mut self, args: &[&str]) -> Console {
+        self.extra_args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// A `CROWSNEST_*` variable for the process (the others are removed).
+    pub(crate) fn env(mut self, k: &str, v: &str) -> Console {
+        self.extra_env.push((k.to_string(), v.to_string()));
+        self
     }
 
     /// `--feeds DIR`: the database is built from this mirror at the first start.
@@ -461,11 +478,13 @@ impl Console {
         if let Some(feeds) = &self.feeds {
             cmd.arg("--feeds").arg(feeds);
         }
+        cmd.args(&self.extra_args);
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with("CROWSNEST_") {
                 cmd.env_remove(k);
             }
         }
+        cmd.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
         let child = cmd
             .env("CROWSNEST_ADMIN_USER", ADMIN.0)
             .env("CROWSNEST_ADMIN_PASSWORD", ADMIN.1)

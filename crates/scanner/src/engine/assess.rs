@@ -23,7 +23,7 @@ use crowsnest_policy::{
     COLLECTION_DOCUMENT_KIND, COMPLIANCE_POLICY_ID, ComplianceInput, FileFinding, FileKind,
     POLICY_DOCUMENT_KIND, PolicySet, VULNERABILITY_POLICY_ID, evaluate_image,
 };
-use crowsnest_store::{ImageRecord, JobRecord, ScanRecord, StoreError};
+use crowsnest_store::{ImageRecord, JobLease, JobRecord, ScanRecord, StoreError};
 use crowsnest_vulndb::{Database, MatchOptions, Matcher};
 
 /// The findings of an image's inventory in `db` as of `at` (no database: none).
@@ -133,7 +133,18 @@ impl Engine {
         };
         let policies = self.policies().await?;
         let record = self.build_record(&who, &spec.id, stored, db, &policies)?;
-        self.store().put_image(&record).await?;
+        if self.inner.config.single_node {
+            self.store().put_image(&record).await?;
+        } else {
+            let lease = JobLease {
+                job_id: job.id,
+                owner: self.inner.config.node.clone(),
+                attempt: job.attempts,
+            };
+            if !self.store().put_image_leased(&record, &lease).await? {
+                return Err(ScanError::LeaseLost { image: record.key });
+            }
+        }
         Ok(())
     }
 

@@ -23,7 +23,14 @@ impl Engine {
         token: &CancellationToken,
     ) {
         let store = &self.inner.store;
-        let outcome = self.scan_image(scan, spec, conn, &job, token).await;
+        let outcome = self
+            .with_heartbeat(&job, self.scan_image(scan, spec, conn, &job, token))
+            .await;
+        if let Err(e @ ScanError::LeaseLost { .. }) = &outcome {
+            // The job is another node's now: its end is theirs to record.
+            tracing::warn!(error = %e, job = job.id, "lease lost");
+            return;
+        }
         // A registry that is restarting or rate limiting: the image goes back in the queue,
         // due again after a doubling wait, a bounded number of times. The wait is kept in the
         // store (the job's not-before time), not slept here: the worker goes on with other
@@ -70,6 +77,41 @@ impl Engine {
         }
         if let Err(e) = store.finish_job(job.id, state, &error, not_before).await {
             tracing::error!(job = job.id, error = %e, "cannot record the job's end");
+        }
+    }
+
+    /// Runs `work` while renewing the job's lease every third of the lease period, when other
+    /// nodes share the store (on a single node nobody takes leases over while it runs).
+    async fn with_heartbeat<T>(
+        &self,
+        job: &JobRecord,
+        work: impl std::future::Future<Output = T>,
+    ) -> T {
+        if self.inner.config.single_node {
+            return work.await;
+        }
+        let lease = self.inner.config.lease;
+        let period = (lease / 3).max(Duration::from_millis(100));
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                _ = tokio::time::sleep(period) => {
+                    let until = self.now()
+                        + jiff::SignedDuration::try_from(lease).unwrap_or_default();
+                    let renewed = self
+                        .store()
+                        .renew_leases(&self.inner.config.node, &[job.id], until.as_second())
+                        .await;
+                    match renewed {
+                        Ok(ids) if ids.is_empty() => {
+                            tracing::warn!(job = job.id, "lease not renewed: the job was taken over or ended")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(job = job.id, error = %e, "cannot renew the job's lease"),
+                    }
+                }
+            }
         }
     }
 

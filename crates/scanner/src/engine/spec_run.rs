@@ -166,10 +166,11 @@ impl Engine {
         }
         // Clamped: a specification stored before the save-time limit (or written to the store
         // directly) must not make the engine build a billion workers.
-        let scanners = crowsnest_model::target::worker_count(
-            spec.scanners,
-            self.inner.config.default_scanners,
-        );
+        let scanners = if self.inner.config.local_workers {
+            crowsnest_model::target::worker_count(spec.scanners, self.inner.config.default_scanners)
+        } else {
+            0
+        };
         // `scanners` workers, each taking one job at a time: a hanging image holds one worker,
         // not a whole batch. Stopping the specification cancels its open jobs in the store, so
         // the next claim finds none; no need to ask the store about the stop before each job.
@@ -192,14 +193,30 @@ impl Engine {
                 self.scan_job(scan, &spec, &conn, job, token).await;
             }
         };
-        let outcomes = futures_util::future::join_all((0..scanners).map(worker)).await;
-        let mut finished = true;
-        for o in outcomes {
-            finished &= o?;
+        loop {
+            let outcomes = futures_util::future::join_all((0..scanners).map(worker)).await;
+            let mut finished = true;
+            for o in outcomes {
+                finished &= o?;
+            }
+            if !finished {
+                return Ok(());
+            }
+            if self.inner.config.single_node {
+                break;
+            }
+            // Other nodes may still hold jobs of this specification (or one may come back to
+            // the queue when a lease expires): it ends when none is open anywhere.
+            let counts = self.store().job_counts(scan.id, Some(&spec.id)).await?;
+            if counts.pending == 0 && counts.running == 0 {
+                break;
+            }
+            tokio::select! {
+                _ = token.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
         }
-        if finished {
-            self.finish_spec(record).await?;
-        }
+        self.finish_spec(record).await?;
         Ok(())
     }
 
@@ -359,7 +376,10 @@ impl Engine {
     /// Resolves the specification's credential (unsealed here, only to build the connection)
     /// and connects: the registry crate maps the credential to its auth and combines the
     /// credential's and the specification's CA certificates.
-    async fn connect(&self, spec: &RegistrySpecification) -> Result<SpecConnection, ScanError> {
+    pub(super) async fn connect(
+        &self,
+        spec: &RegistrySpecification,
+    ) -> Result<SpecConnection, ScanError> {
         let target = ScanTarget::from_spec(spec).map_err(|e| ScanError::Request(e.to_string()))?;
         let credential =
             match target.credential_id() {

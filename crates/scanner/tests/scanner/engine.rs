@@ -562,3 +562,90 @@ async fn a_transient_failure_is_retried_when_its_time_comes() {
     assert_eq!((jobs[0].state, jobs[0].attempts), (JobState::Done, 2));
     assert_eq!(fx.proxy.hits(&format!("GET {cut}")), 2);
 }
+
+/// A cluster on a real PostgreSQL: a Console that only schedules (`local_workers` false) and two
+/// worker nodes, each with its own connection pool. The scan completes with every image scanned
+/// by a worker (the result's hostname says which), none by the Console, and the workers stop
+/// when told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scheduling_console_and_two_workers_share_a_scan() {
+    let Some(f) = Fixture::new().await else {
+        return;
+    };
+    let Some(pg) = crowsnest_testkit::PostgresBuilder::new().start_or_skip() else {
+        return;
+    };
+    let url = pg.create_database().unwrap();
+    let key = MasterKey::generate();
+    let open = || async {
+        let s = crowsnest_store::PostgresStore::open(&url, SecretBox::new(&key))
+            .await
+            .unwrap();
+        Arc::new(s) as Arc<dyn Store>
+    };
+    let node = |store: Arc<dyn Store>, name: &str, local_workers: bool| {
+        let mut config = EngineConfig::new(f.db_path.clone());
+        config.periodic = None;
+        config.node = name.into();
+        config.single_node = false;
+        config.local_workers = local_workers;
+        config.lease = Duration::from_secs(30);
+        Engine::new(store, config)
+    };
+    let console_store = open().await;
+    console_store
+        .replace_specifications(&[f.spec("apps/*")])
+        .await
+        .unwrap();
+    let console = node(console_store.clone(), "console", false);
+    let stop = CancellationToken::new();
+    tokio::spawn(console.clone().run(stop.clone()));
+    let mut workers = Vec::new();
+    for name in ["worker-1", "worker-2"] {
+        let engine = node(open().await, name, true);
+        let options = crowsnest_scanner::WorkerOptions {
+            concurrency: 2,
+            poll: Duration::from_millis(100),
+            ..Default::default()
+        };
+        workers.push(tokio::spawn(engine.run_worker(options, stop.clone())));
+    }
+    console.request_scan(None).await.unwrap();
+    until("the scan to complete", || async {
+        matches!(
+            console_store.latest_scan(ScanKind::Regular).await.unwrap(),
+            Some(s) if s.state == ScanState::Completed
+        )
+    })
+    .await;
+    let scan = console_store
+        .latest_scan(ScanKind::Regular)
+        .await
+        .unwrap()
+        .unwrap();
+    let jobs = console_store.jobs(scan.id).await.unwrap();
+    assert_eq!(jobs.len(), 3);
+    assert!(jobs.iter().all(|j| j.state == JobState::Done), "{jobs:?}");
+    let (images, total) = console_store.images(&ImageQuery::default()).await.unwrap();
+    assert_eq!(total, 3);
+    for image in &images {
+        let result: ImageScanResult = serde_json::from_str(&image.result).unwrap();
+        assert!(
+            result.hostname.starts_with("worker-"),
+            "{} scanned by {:?}",
+            image.key,
+            result.hostname
+        );
+    }
+    let py1 = images
+        .iter()
+        .find(|i| i.key.ends_with("apps/py:1"))
+        .unwrap();
+    assert_eq!(py1.vulns, 1, "matched with the worker's own database");
+    stop.cancel();
+    let mut ran = 0;
+    for w in workers {
+        ran += w.await.unwrap();
+    }
+    assert_eq!(ran, 3, "every job ran once, on one worker");
+}

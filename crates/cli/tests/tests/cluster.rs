@@ -1,0 +1,107 @@
+//! A cluster the way an operator runs one: a real PostgreSQL (crowsnest-testkit, as an
+//! unprivileged user), `crowsnest serve --workers 0` scheduling, and two `crowsnest worker`
+//! processes scanning, all sharing one master key, against a real registry. One worker is
+//! SIGKILLed in the middle of the scan: its jobs come back when their lease ends and the other
+//! worker finishes them, each image stored once. The survivor stops cleanly on SIGTERM.
+
+use crate::faults::{assert_complete, poll, push_apps, small_feeds, wait_mid_scan};
+use crate::support::{BIN, Console};
+use crowsnest_testkit::{PostgresBuilder, RegistryBuilder};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The cluster's master key (hex), given to every node.
+const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+fn worker(data: &Path, database: &str, feeds: &Path, log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CROWSNEST_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.arg("--data-dir")
+        .arg(data)
+        .args(["worker", "--database", database, "--concurrency", "2"])
+        .args(["--lease-seconds", "6", "--grace-seconds", "20"])
+        .arg("--feeds")
+        .arg(feeds)
+        .env("CROWSNEST_MASTER_KEY", KEY)
+        .env("CROWSNEST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_scan_for_a_scheduling_console_and_a_killed_one_is_taken_over() {
+    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+        return;
+    };
+    let Some(pg) = PostgresBuilder::new().start_or_skip() else {
+        return;
+    };
+    let database = pg.create_database().unwrap();
+    let images = push_apps(&registry, "cluster", 12, 1 << 20).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let feeds = small_feeds(tmp.path());
+    let mut console = Console::new(&tmp.path().join("console"))
+        .feeds(&feeds)
+        .args(&["--database", &database, "--workers", "0"])
+        .env("CROWSNEST_MASTER_KEY", KEY);
+    console.start().await;
+    let mut workers: Vec<Child> = (0..2)
+        .map(|i| {
+            worker(
+                &tmp.path().join(format!("worker-{i}")),
+                &database,
+                &feeds,
+                &tmp.path().join(format!("worker-{i}.log")),
+            )
+        })
+        .collect();
+    console.add_registry(&registry.url(), "cluster/*", 4).await;
+    console.scan().await;
+    wait_mid_scan(&console, 3).await;
+    workers[0].kill().unwrap();
+    workers[0].wait().unwrap();
+
+    let status = console.wait_scan_done(240).await;
+    let (results, total) = console.results().await;
+    assert_eq!(
+        total,
+        images.len() as u64,
+        "each image stored once: {status}"
+    );
+    assert_complete(&results, &images);
+    for (key, r) in &results {
+        let host = r["hostname"].as_str().unwrap_or_default();
+        assert!(
+            host.contains("-worker-"),
+            "{key} scanned by {host:?}, not a worker"
+        );
+    }
+    let (scanned, all, ongoing) = console.progress().await;
+    assert_eq!((scanned, all, ongoing), (12, 12, false), "{status}");
+
+    // SIGTERM: the survivor drains (nothing in hand) and exits 0.
+    let pid = workers[1].id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let code = poll("the worker to exit after SIGTERM", 30, || {
+        let exited = workers[1].try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    let log1 = std::fs::read_to_string(tmp.path().join("worker-1.log")).unwrap_or_default();
+    assert!(code.success(), "worker exited {code}:\n{log1}");
+    assert!(log1.contains("worker stopped"), "{log1}");
+}
