@@ -40,6 +40,9 @@ pub struct ConsoleConfig {
     /// Whether this Console scans images itself; false (`serve --workers 0`) leaves the images
     /// to `crowsnest worker` nodes on the same PostgreSQL store and only schedules.
     pub local_workers: bool,
+    /// How long a claimed job stays a node's without a heartbeat on a shared store (renewed
+    /// every third of it); a node that dies gives its jobs back after this long.
+    pub lease: std::time::Duration,
 }
 
 impl ConsoleConfig {
@@ -61,6 +64,7 @@ impl ConsoleConfig {
             body_read_timeout: std::time::Duration::from_secs(60),
             max_connections: 512,
             local_workers: true,
+            lease: std::time::Duration::from_secs(60),
         }
     }
 }

@@ -97,6 +97,9 @@ fn engine_config(config: &ConsoleConfig, db_path: PathBuf) -> crowsnest_scanner:
     // fence results, and this node's name must be unique among them (a lease names its holder).
     e.single_node = !crowsnest_store::is_shared_url(&config.database);
     e.local_workers = config.local_workers || e.single_node;
+    if !e.single_node {
+        e.lease = config.lease;
+    }
     e.node = if e.single_node {
         hostname()
     } else {

@@ -48,6 +48,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const MIGRATION_LOCK: i64 = 0x6372_6f77_0001;
 /// Serialises the writes that read the credentials and registry settings before changing them.
 const SETTINGS_LOCK: i64 = 0x6372_6f77_0002;
+/// The scheduler's session lock ([`ScanQueue::try_lead`](crate::ScanQueue::try_lead)).
+const LEADER_LOCK: i64 = 0x6372_6f77_0003;
 
 /// The `settings` key of the sealed value that proves which master key this database uses.
 const KEY_CHECK: &str = "masterKeyCheck";
@@ -56,6 +58,9 @@ const KEY_CHECK_PLAIN: &str = "crowsnest master key check";
 pub struct PostgresStore {
     pool: PgPool,
     secrets: SecretBox,
+    /// The connection holding the leader lock, while this handle leads. Kept out of the pool:
+    /// the lock lives exactly as long as this session.
+    leader: tokio::sync::Mutex<Option<sqlx::pool::PoolConnection<Postgres>>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -74,7 +79,11 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        let store = PostgresStore { pool, secrets };
+        let store = PostgresStore {
+            pool,
+            secrets,
+            leader: tokio::sync::Mutex::new(None),
+        };
         store.migrate().await?;
         store.check_master_key().await?;
         Ok(store)
@@ -162,6 +171,38 @@ impl PostgresStore {
     }
 
     pub async fn close(&self) {
+        // The leader's session is outside the pool: end it first (which also gives up the
+        // lead at once), or closing the pool would wait for it forever.
+        if let Some(conn) = self.leader.lock().await.take() {
+            let _ = conn.close().await;
+        }
         self.pool.close().await;
+    }
+}
+
+impl PostgresStore {
+    /// Keeps (or takes) the leader lock on a session of its own. A session that broke (the
+    /// server restarted, the network cut it) has lost the lock with it: it is dropped and the
+    /// lock asked for again on a new one.
+    async fn try_lead_inner(&self) -> Result<bool> {
+        let mut held = self.leader.lock().await;
+        if let Some(conn) = held.as_mut() {
+            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
+                return Ok(true);
+            }
+            if let Some(conn) = held.take() {
+                // Not returned to the pool: a session that may still hold the lock must end.
+                drop(conn.detach());
+            }
+        }
+        let mut conn = self.pool.acquire().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(LEADER_LOCK)
+            .fetch_one(&mut *conn)
+            .await?;
+        if got {
+            *held = Some(conn);
+        }
+        Ok(got)
     }
 }

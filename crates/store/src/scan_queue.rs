@@ -67,6 +67,12 @@ pub trait ScanQueue: Send + Sync + 'static {
         error: &str,
         not_before: Option<i64>,
     ) -> Result<bool>;
+    /// Whether this store handle is (or has just become) the scheduler of everything the store
+    /// holds: periodic scans, discovery, the end of scans. One process on a store nobody shares
+    /// (SQLite) always is. On a shared store (PostgreSQL) one handle at a time is: it holds a
+    /// session lock that the server releases the moment its connection ends, so when the
+    /// leading Console dies another takes over at its next call.
+    async fn try_lead(&self) -> Result<bool>;
     /// Extends the leases `owner` holds on running jobs to `lease_until` (a worker's
     /// heartbeat); the ids whose lease it still held and extended, ascending.
     async fn renew_leases(

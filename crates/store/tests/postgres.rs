@@ -363,3 +363,39 @@ async fn the_store_reconnects_after_a_server_restart() {
     let c = s.credential("reg").await.unwrap().unwrap();
     assert_eq!(s.reveal(&c.secret).unwrap(), "s3cret");
 }
+
+/// One handle at a time leads; the lock goes with its session, so another handle takes over
+/// the moment the leader's store is gone, and a leader whose session broke (a server restart)
+/// asks again on a new one.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_leader_at_a_time_taken_over_when_it_goes() {
+    let Some(mut pg) = PostgresBuilder::new().start_or_skip() else {
+        return;
+    };
+    let url = pg.create_database().unwrap();
+    let key = MasterKey::generate();
+    let a = PostgresStore::open(&url, SecretBox::new(&key))
+        .await
+        .unwrap();
+    let b = PostgresStore::open(&url, SecretBox::new(&key))
+        .await
+        .unwrap();
+    assert!(a.try_lead().await.unwrap());
+    assert!(a.try_lead().await.unwrap(), "a leader stays leader");
+    assert!(!b.try_lead().await.unwrap());
+    a.close().await;
+    drop(a);
+    // The server notices the closed session at once; a few tries cover the round trip.
+    let mut took_over = false;
+    for _ in 0..50 {
+        if b.try_lead().await.unwrap() {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(took_over, "the second handle never took over");
+    pg.stop();
+    pg.restart().unwrap();
+    assert!(b.try_lead().await.unwrap(), "leads again on a new session");
+}

@@ -65,6 +65,10 @@ pub(crate) struct ServeArgs {
     /// PostgreSQL store (the Console then only schedules). Any other value keeps the default.
     #[arg(long, env = "CROWSNEST_WORKERS")]
     workers: Option<usize>,
+    /// On a PostgreSQL store: seconds a claimed job stays this node's without a heartbeat (a
+    /// dead node's jobs go back to the queue after this long) [default: 60].
+    #[arg(long, env = "CROWSNEST_LEASE_SECONDS")]
+    lease_seconds: Option<u64>,
     /// Where an empty `registry` (Docker Hub) points; for tests with a local stand-in.
     #[arg(long, env = "CROWSNEST_DOCKER_HUB", hide = true)]
     docker_hub: Option<String>,
@@ -145,6 +149,10 @@ fn build_config(
     if let Some(days) = args.retention_days.or(file.retention_days) {
         anyhow::ensure!(days >= 0, "retention_days must not be negative");
         config.retention_days = days;
+    }
+    if let Some(secs) = args.lease_seconds {
+        anyhow::ensure!(secs >= 3, "lease_seconds must be at least 3");
+        config.lease = std::time::Duration::from_secs(secs);
     }
     if args.workers == Some(0) {
         anyhow::ensure!(

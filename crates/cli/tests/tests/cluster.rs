@@ -105,3 +105,51 @@ async fn workers_scan_for_a_scheduling_console_and_a_killed_one_is_taken_over() 
     assert!(code.success(), "worker exited {code}:\n{log1}");
     assert!(log1.contains("worker stopped"), "{log1}");
 }
+
+/// Two Consoles on one PostgreSQL, both scanning: the first started leads (schedules), either
+/// serves the API. The leader is SIGKILLed mid-scan; the other takes the lead over, its worker
+/// loop finishes the images, and the scan completes with each image stored once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_leading_console_killed_mid_scan_another_takes_over() {
+    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+        return;
+    };
+    let Some(pg) = PostgresBuilder::new().start_or_skip() else {
+        return;
+    };
+    let database = pg.create_database().unwrap();
+    let images = push_apps(&registry, "leader", 12, 1 << 20).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let feeds = small_feeds(tmp.path());
+    let console = |name: &str| {
+        Console::new(&tmp.path().join(name))
+            .feeds(&feeds)
+            .args(&["--database", &database, "--lease-seconds", "6"])
+            .env("CROWSNEST_MASTER_KEY", KEY)
+    };
+    let mut first = console("first");
+    first.start().await;
+    let mut second = console("second");
+    second.start().await;
+    // Configured on one, started from the other: they share everything through the store.
+    first.add_registry(&registry.url(), "leader/*", 2).await;
+    second.scan().await;
+    wait_mid_scan(&second, 2).await;
+    first.kill();
+
+    let status = second.wait_scan_done(240).await;
+    let (results, total) = second.results().await;
+    assert_eq!(
+        total,
+        images.len() as u64,
+        "each image stored once: {status}"
+    );
+    assert_complete(&results, &images);
+    let (scanned, all, ongoing) = second.progress().await;
+    assert_eq!((scanned, all, ongoing), (12, 12, false), "{status}");
+    assert!(
+        second.log().contains("scheduler role changed"),
+        "the second Console never took the lead:\n{}",
+        second.log()
+    );
+}

@@ -166,7 +166,8 @@ impl Engine {
         }
         // Clamped: a specification stored before the save-time limit (or written to the store
         // directly) must not make the engine build a billion workers.
-        let scanners = if self.inner.config.local_workers {
+        // On a shared store the nodes' worker loops scan; the scheduler only waits for them.
+        let scanners = if self.inner.config.local_workers && self.inner.config.single_node {
             crowsnest_model::target::worker_count(spec.scanners, self.inner.config.default_scanners)
         } else {
             0

@@ -45,12 +45,43 @@ impl Engine {
         if let Err(e) = self.recover().await {
             tracing::error!(error = %e, "cannot release old leases");
         }
+        // On a shared store, scanning is a worker loop on every node that scans at all (the
+        // same one `crowsnest worker` runs), and scheduling is the leader's alone.
+        let cluster = !self.inner.config.single_node;
+        if cluster && self.inner.config.local_workers {
+            let options = super::WorkerOptions {
+                concurrency: self.inner.config.parallel_specs.max(1)
+                    * self.inner.config.default_scanners.max(1),
+                ..super::WorkerOptions::default()
+            };
+            tokio::spawn(self.clone().run_worker(options, shutdown.child_token()));
+        }
+        let mut leading = false;
         loop {
-            if let Err(e) = self.housekeeping().await {
-                tracing::error!(error = %e, "scan supervisor");
+            let leads = match self.store().try_lead().await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot tell whether this node schedules");
+                    false
+                }
+            };
+            if leads != leading && cluster {
+                tracing::info!(leader = leads, node = %self.inner.config.node, "scheduler role changed");
             }
-            if let Err(e) = self.spawn_running_scans(&shutdown).await {
-                tracing::error!(error = %e, "scan supervisor");
+            if !leads && leading {
+                // Lost the lead (its session broke): the new leader takes the scans over.
+                for token in lock(&self.inner.running).values() {
+                    token.cancel();
+                }
+            }
+            leading = leads;
+            if leads {
+                if let Err(e) = self.housekeeping().await {
+                    tracing::error!(error = %e, "scan supervisor");
+                }
+                if let Err(e) = self.spawn_running_scans(&shutdown).await {
+                    tracing::error!(error = %e, "scan supervisor");
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,

@@ -363,6 +363,10 @@ impl ScanQueue for PostgresStore {
         Ok(n > 0)
     }
 
+    async fn try_lead(&self) -> Result<bool> {
+        self.try_lead_inner().await
+    }
+
     async fn renew_leases(
         &self,
         owner: &str,

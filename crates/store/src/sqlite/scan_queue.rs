@@ -316,6 +316,10 @@ impl ScanQueue for SqliteStore {
         Ok(n > 0)
     }
 
+    async fn try_lead(&self) -> Result<bool> {
+        Ok(true)
+    }
+
     async fn renew_leases(
         &self,
         owner: &str,
