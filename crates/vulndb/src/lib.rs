@@ -48,8 +48,12 @@
 //!    `versions` follow the OSV evaluation rules; rubysec is affected when a version matches
 //!    neither `patched_versions` nor `unaffected_versions`; FriendsOfPHP branches and
 //!    nodejs-security-wg ranges are affected intervals. The Go toolchain is `stdlib` in `Go`.
-//! 3. **Withdrawn/rejected records are skipped**; a malformed record is counted and reported
-//!    with its file name, and never matched on a guess.
+//! 3. **Withdrawn/rejected records are skipped**, and a CVE id any feed says was rejected
+//!    (NVD `vulnStatus: Rejected`, the Debian tracker's `REJECTED`, an Ubuntu tracker
+//!    description opening `** REJECT **`) loses the rules of *every* feed reported under it.
+//!    OSV/GHSA `withdrawn` drops that record only (the advisory is withdrawn, not the CVE). The
+//!    Ubuntu tracker's `ignored/` folder is not imported (counted as withdrawn). A malformed
+//!    record is counted and reported with its file name, and never matched on a guess.
 //! 4. **One finding per (package, vulnerability id).** The id is the CVE when the record names
 //!    one (other ids become aliases). Several distribution fixes for one id (an advisory and its
 //!    follow-up) combine to the newest; a vendor's explicit "not affected" wins; for language

@@ -7,4 +7,5 @@ mod tests {
     mod import;
     mod matcher;
     mod support;
+    mod withdrawn;
 }

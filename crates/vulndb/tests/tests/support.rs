@@ -184,3 +184,22 @@ pub(crate) fn ids_for(findings: &[Finding], package: &str) -> Vec<String> {
     v.sort();
     v
 }
+
+/// One file of a txtar archive (`-- name --` sections).
+pub(crate) fn txtar_section(text: &str, name: &str) -> String {
+    let marker = format!("-- {name} --\n");
+    let start = text.find(&marker).expect("txtar section") + marker.len();
+    let rest = &text[start..];
+    rest[..rest.find("\n-- ").unwrap_or(rest.len())].to_string()
+}
+
+/// Writes `files` (relative path, text) into a fresh temporary feed folder.
+pub(crate) fn temp_feeds(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
