@@ -4,6 +4,7 @@
 mod tests {
     mod db;
     mod fuzz_regressions;
+    mod ghsa;
     mod import;
     mod matcher;
     mod support;

@@ -1,6 +1,9 @@
-//! OSV records (JSON or YAML): Go vulndb, RustSec, PyPA, AlmaLinux, GitHub advisories. Each
-//! `affected[]` package becomes one [`Rule::Osv`] entry under its ecosystem; AlmaLinux entries go
-//! under `almalinux:<major>` with the module stream taken from the advisory title.
+//! OSV records (JSON or YAML): Go vulndb, RustSec, PyPA, AlmaLinux, Rocky, the GitHub Advisory
+//! Database (reviewed advisories of every ecosystem, as its repository files or as osv.dev serves
+//! them). Each `affected[]` package becomes one [`Rule::Osv`] entry under its ecosystem;
+//! AlmaLinux and Rocky entries go under `almalinux:<major>` / `rocky:<major>` with the module
+//! stream taken from the advisory title. GHSA's severity word (`database_specific.severity`) and
+//! its CVSS vector (v3 preferred over v4) are the advisory's.
 
 use super::{Ctx, str_of, strs_of};
 use crate::cvss;
@@ -34,6 +37,14 @@ fn namespace_of(ecosystem: &str) -> Option<String> {
     match ecosystem {
         "Go" | "crates.io" | "PyPI" | "npm" | "Maven" | "RubyGems" | "Packagist" | "NuGet" => {
             Some(ecosystem.to_string())
+        }
+        // Language ecosystems Crowsnest has no inventory kind for yet (Pub, Hex, SwiftURL,
+        // Hackage…) are kept under their own name, so the database holds every ecosystem the
+        // GitHub Advisory Database covers and `db explain` can answer for them. Distribution
+        // ecosystems (`Debian:12`) and private registries (`Packagist:https://…`) carry a `:`
+        // and have their own importers, or none.
+        other if !other.is_empty() && !other.contains(':') && other != "Bitnami" => {
+            Some(other.to_string())
         }
         _ => None,
     }
@@ -70,6 +81,17 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
     let source = source_of(&id, &first_eco);
     if v.get("withdrawn").is_some_and(|w| !w.is_null()) {
         ctx.withdrawn(&source);
+        return;
+    }
+    // Only advisories GitHub has reviewed are imported: unreviewed ones (`advisories/unreviewed/`,
+    // `github_reviewed: false`) are NVD records copied without package or version review, and
+    // most have no `affected` package at all.
+    let reviewed = v
+        .get("database_specific")
+        .and_then(|d| d.get("github_reviewed"))
+        .and_then(Value::as_bool);
+    if source == "ghsa" && (reviewed == Some(false) || path.contains("/unreviewed/")) {
+        ctx.report.ignored_files += 1;
         return;
     }
     let Some(affected) = v.get("affected").and_then(Value::as_array) else {

@@ -203,3 +203,8 @@ pub(crate) fn temp_feeds(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// A path in `../shared/feed-samples` (real upstream excerpts of the feeds the snapshot lacks).
+pub(crate) fn samples(rel: &str) -> PathBuf {
+    shared(&format!("feed-samples/{rel}"))
+}
