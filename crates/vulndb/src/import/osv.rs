@@ -26,6 +26,37 @@ fn source_of(id: &str, ecosystem: &str) -> String {
 
 /// Where an OSV ecosystem's entries live: the namespace and whether it is an rpm distribution.
 fn namespace_of(ecosystem: &str) -> Option<String> {
+    if let Some(release) = ecosystem.strip_prefix("Debian:") {
+        return crate::distro::debian_codename(release).map(|c| format!("debian:{c}"));
+    }
+    // `Ubuntu:24.04:LTS`, `Ubuntu:25.10`; Pro (ESM) streams are not plain images' packages.
+    if let Some(release) = ecosystem.strip_prefix("Ubuntu:") {
+        let version = release.split(':').next().unwrap_or(release);
+        return crate::distro::ubuntu_codename(version).map(|c| format!("ubuntu:{c}"));
+    }
+    if let Some(branch) = ecosystem.strip_prefix("Alpine:") {
+        return branch.starts_with('v').then(|| format!("alpine:{branch}"));
+    }
+    if let Some(product) = ecosystem.strip_prefix("SUSE:") {
+        return super::oval::platform_namespace(&format!("SUSE {product}"));
+    }
+    if let Some(product) = ecosystem.strip_prefix("openSUSE:") {
+        return super::oval::platform_namespace(&format!("openSUSE {product}"));
+    }
+    if let Some(v) = ecosystem.strip_prefix("Photon OS:") {
+        return super::oval::platform_namespace(&format!("Photon OS {v}"));
+    }
+    if let Some(v) = ecosystem.strip_prefix("Azure Linux:") {
+        let v = if v.contains('.') {
+            v.to_string()
+        } else {
+            format!("{v}.0")
+        };
+        return Some(format!("azurelinux:{v}"));
+    }
+    if ecosystem == "Wolfi" || ecosystem == "Chainguard" {
+        return Some(ecosystem.to_ascii_lowercase());
+    }
     if let Some(major) = ecosystem.strip_prefix("AlmaLinux:") {
         let major = major.split('.').next().unwrap_or(major);
         return Some(format!("almalinux:{major}"));
@@ -102,10 +133,13 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
     let mut ids = vec![id.clone()];
     ids.extend(strs_of(v, "aliases"));
     // AlmaLinux puts the CVE ids it fixes in `related`.
-    let related: Vec<String> = strs_of(v, "related")
+    // osv.dev's Debian records name them in `upstream` (beside `DEBIAN-CVE-…`).
+    let mut related: Vec<String> = strs_of(v, "related")
         .into_iter()
+        .chain(strs_of(v, "upstream"))
         .filter(|r| r.starts_with("CVE-"))
         .collect();
+    related.dedup();
     let is_distro = first_eco.contains(':');
     // One advisory per CVE for distribution errata (findings are per CVE); one per record
     // otherwise, under its CVE alias when it has one.
