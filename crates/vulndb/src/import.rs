@@ -4,6 +4,7 @@
 //! into a [`Collector`] and account for every record in the [`ImportReport`]: imported,
 //! withdrawn (skipped), or malformed (counted with its file name; the import goes on).
 
+mod alma_errata;
 mod alpine;
 mod csaf;
 mod debian;
@@ -12,7 +13,9 @@ mod friendsofphp;
 mod nodejs;
 mod osv;
 mod oval;
+mod photon;
 mod rubysec;
+mod suse_csaf;
 mod ubuntu;
 mod updateinfo;
 
@@ -426,6 +429,12 @@ fn dispatch(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
         ctx.report.ignored_files += 1;
         return;
     };
+    if value.is_array() && photon::branch_of(inner).is_some() {
+        return photon::import(ctx, path, &value);
+    }
+    if alma_errata::looks_like(&value) {
+        return alma_errata::import(ctx, path, &value);
+    }
     let Some(obj) = value.as_object() else {
         ctx.report.ignored_files += 1;
         return;
@@ -452,7 +461,11 @@ fn dispatch(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
         .and_then(|d| d.get("csaf_version"))
         .is_some()
     {
-        csaf::import(ctx, path, &value)
+        if suse_csaf::is_suse(&value) {
+            suse_csaf::import(ctx, path, &value)
+        } else {
+            csaf::import(ctx, path, &value)
+        }
     } else if has("vulnerabilities") && (has("resultsPerPage") || has("format")) {
         enrich::import_nvd(ctx, path, &value)
     } else if has("catalogVersion") && has("vulnerabilities") {

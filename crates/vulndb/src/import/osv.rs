@@ -19,6 +19,7 @@ fn source_of(id: &str, ecosystem: &str) -> String {
         "RUSTSEC" => "rustsec".into(),
         "PYSEC" => "pypa".into(),
         "ALSA" | "ALBA" | "ALEA" => "almalinux".into(),
+        "RLSA" | "RLBA" | "RLEA" => "rocky".into(),
         "GHSA" => "ghsa".into(),
         _ => format!("osv:{}", ecosystem.split(':').next().unwrap_or(ecosystem)),
     }
@@ -298,7 +299,7 @@ fn severity_of(v: &Value, source: &str, summary: &str) -> (Option<String>, Optio
         .get("database_specific")
         .and_then(|d| str_of(d, "severity"))
         .map(|s| s.to_ascii_lowercase());
-    if source == "almalinux"
+    if (source == "almalinux" || source == "rocky")
         && let Some((prefix, _)) = summary.split_once(':')
         && crowsnest_model::Severity::from_vendor(prefix).is_some()
     {

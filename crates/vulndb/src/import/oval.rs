@@ -274,7 +274,10 @@ pub(crate) fn platform_namespace(product: &str) -> Option<String> {
             .starts_with(|c: char| c.is_ascii_digit())
             .then(|| format!("opensuse-leap:{v}"));
     }
-    let rest = p.strip_prefix("SUSE Linux Enterprise ")?;
+    // SUSE Package Hub builds install on the SLES release of the same number.
+    let rest = p
+        .strip_prefix("SUSE Linux Enterprise ")
+        .or_else(|| p.strip_prefix("SUSE Package Hub").map(|r| r.trim_start()))?;
     if let Some(v) = rest.strip_prefix("Micro ") {
         return Some(format!("sle-micro:{}", v.split_whitespace().next()?));
     }
@@ -502,6 +505,7 @@ mod tests {
             ),
             ("SUSE Linux Enterprise Micro 5.2", Some("sle-micro:5.2")),
             ("SUSE Linux Enterprise Storage 7", None),
+            ("SUSE Package Hub 15 SP1", Some("sles:15.1")),
             ("openSUSE Leap 15.5", Some("opensuse-leap:15.5")),
             ("openSUSE Tumbleweed", Some("opensuse-tumbleweed")),
             ("Windows 11", None),
