@@ -49,7 +49,8 @@
 //!      CBL-Mariner (`azurelinux:3.0`, `mariner:2.0`): vendor OVAL (`rpminfo` tests:
 //!      `< evr` a fix, other comparisons an interval, `<= evr` with no fix open), SUSE CSAF
 //!      (`recommended` = fixed), Photon's CVE metadata JSON; rpm rules, binary and source rpm
-//!      name both probed (Azure Linux publishes by source name). Oracle Ksplice builds go to
+//!      name both probed (Azure Linux publishes by source name). Oracle module errata follow the
+//!      AlmaLinux stream rule (stream from the ELSA title). Oracle Ksplice builds go to
 //!      `oracle:<major>:ksplice` and never meet plain packages; per-architecture fixes of one
 //!      name combine to the newest (the architecture is not checked).
 //!    - Wolfi (`wolfi`) and Chainguard (`chainguard`), rolling: their secdb (`security.json`,

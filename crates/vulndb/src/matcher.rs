@@ -562,6 +562,7 @@ fn is_rpm_namespace(namespace: &str) -> bool {
     namespace.starts_with("almalinux:")
         || namespace.starts_with("rocky:")
         || namespace.starts_with("redhat:")
+        || namespace.starts_with("oracle:")
 }
 
 /// rpm module streams: an entry built in a module applies only to installed builds of that

@@ -96,7 +96,7 @@ pub(crate) fn module_streams(summary: &str) -> Vec<String> {
         .collect()
 }
 
-fn is_module_build(version: &str) -> bool {
+pub(crate) fn is_module_build(version: &str) -> bool {
     version.contains(".module_el") || version.contains(".module+el")
 }
 

@@ -159,6 +159,22 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Document<'_>) {
         // Storage, SUSE Manager). It is still a record read.
         ctx.record(source);
         ctx.date(source, issued);
+        // Oracle's module errata (`ELSA-2024-1234: nodejs:18 security update`) apply only to
+        // builds of that stream, as AlmaLinux's and Rocky's do (`oracle:` is an rpm namespace
+        // with module streams); other vendors here publish no modules.
+        let streams = if source == "oracle" {
+            super::osv::module_streams(&title).join(",")
+        } else {
+            String::new()
+        };
+        let module_of = |rule: &Rule| -> Option<String> {
+            let modular = match rule {
+                Rule::FixedIn(v) => super::osv::is_module_build(v),
+                Rule::Set { fixed, .. } => fixed.iter().any(|v| super::osv::is_module_build(v)),
+                _ => false,
+            };
+            (source == "oracle" && modular).then(|| streams.clone())
+        };
         for cve in &cves {
             let aliases = if own_id != *cve {
                 vec![own_id.clone()]
@@ -183,7 +199,7 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Document<'_>) {
                     Entry {
                         advisory: adv,
                         rule: rule.clone(),
-                        module: None,
+                        module: module_of(rule),
                         note: None,
                     },
                 );

@@ -116,6 +116,47 @@ fn oracle_linux_plain_per_arch_and_ksplice() {
         )
         .expect("explain");
     assert!(steps.iter().any(|s| s.id == "CVE-2021-3449"), "{steps:?}");
+    // A module erratum, written here in the shape of the ELSA files: it applies to builds of
+    // its stream (`nodejs:18`) only, not to another stream's build or a non-modular one.
+    let module_elsa = r#"<oval_definitions><definitions>
+<definition id="oval:com.oracle.elsa:def:20999999" class="patch"><metadata>
+<title>ELSA-2099-9999:  Moderate: nodejs:18 security update  (MODERATE)</title>
+<reference source="elsa" ref_id="ELSA-2099-9999" ref_url="x"/><reference source="CVE" ref_id="CVE-2099-6001" ref_url="x"/>
+<advisory><severity>MODERATE</severity><issued date="2099-01-01"/></advisory></metadata>
+<criteria operator="AND"><criterion test_ref="t1" comment="Oracle Linux 8 is installed"/>
+<criteria operator="AND"><criterion test_ref="t2" comment="nodejs is earlier than 1:18.20.2-1.module+el8.9.0+90290+47f8e2c6"/></criteria></criteria>
+</definition></definitions>
+<tests><rpminfo_test id="t1"><object object_ref="o1"/><state state_ref="s1"/></rpminfo_test>
+<rpminfo_test id="t2"><object object_ref="o2"/><state state_ref="s2"/></rpminfo_test></tests>
+<objects><rpminfo_object id="o1"><name>oraclelinux-release</name></rpminfo_object><rpminfo_object id="o2"><name>nodejs</name></rpminfo_object></objects>
+<states><rpminfo_state id="s1"><version operation="pattern match">^8</version></rpminfo_state>
+<rpminfo_state id="s2"><evr datatype="evr_string" operation="less than">1:18.20.2-1.module+el8.9.0+90290+47f8e2c6</evr></rpminfo_state></states>
+</oval_definitions>"#;
+    let dir = temp_feeds(&[("oracle/elsa-2099-9999.xml", module_elsa)]);
+    let (mdb, _) = build(&[dir.path().to_path_buf()]);
+    let node = |version: &str, module: Option<&str>| {
+        let mut p = rpm("nodejs", version);
+        p.module = module.map(str::to_string);
+        p
+    };
+    let f = matched(
+        &mdb,
+        "ol",
+        "8",
+        vec![
+            node(
+                "1:18.19.0-1.module+el8.9.0+90100+aaaa",
+                Some("nodejs:18:8090020231019152822:a75119d5"),
+            ),
+            node(
+                "1:16.20.2-1.module+el8.9.0+90000+bbbb",
+                Some("nodejs:16:8090020231019152822:a75119d5"),
+            ),
+        ],
+    );
+    let hits: Vec<&str> = f.iter().map(|x| x.package_version.as_str()).collect();
+    assert_eq!(hits, vec!["1:18.19.0-1.module+el8.9.0+90100+aaaa"], "{f:?}");
+
     // Oracle Linux 5: ELSA-2007-0057 `bind-devel is earlier than 30:9.3.3-8.el5`.
     let f = matched(&db, "ol", "5", vec![rpm("bind-devel", "30:9.3.3-7.el5")]);
     assert_eq!(
