@@ -64,7 +64,11 @@ fn child<'a, 'i>(n: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
 pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, doc: &Document<'_>) {
     let root = doc.root_element();
     let Some(defs) = child(root, "definitions") else {
-        return ctx.malformed("oval", path, "OVAL file without <definitions>");
+        return ctx.malformed(
+            &super::hint_source(path),
+            path,
+            "OVAL file without <definitions>",
+        );
     };
     let first_id = defs
         .children()
