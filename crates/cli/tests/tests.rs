@@ -5,6 +5,8 @@
 
 #[path = "tests/cluster.rs"]
 mod cluster;
+#[path = "tests/db_import.rs"]
+mod db_import;
 #[path = "tests/db_update.rs"]
 mod db_update;
 #[path = "tests/faults.rs"]

@@ -1,26 +1,31 @@
 //! Benchmark: imports a feed snapshot (default `../shared/vulndb`), writes the database, and
 //! prints per-source counts, import time, DB size against the unpacked feed size.
 //!
-//! `cargo run --release -p crowsnest-vulndb --example import_snapshot [FEEDS_DIR] [OUT.db]`
+//! `cargo run --release -p crowsnest-vulndb --example import_snapshot [FEEDS_DIR…] [OUT.db]`
+//! (several feed folders build one database, as `crowsnest db import` does; the argument ending
+//! in `.db` is the output).
 
 use crowsnest_vulndb::{Database, ImportOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let feeds = args.next().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(
+    let (outs, mut feeds): (Vec<PathBuf>, Vec<PathBuf>) = std::env::args()
+        .skip(1)
+        .map(PathBuf::from)
+        .partition(|p| p.extension().is_some_and(|e| e == "db"));
+    if feeds.is_empty() {
+        feeds.push(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/vulndb"
-        ))
-    });
-    let out = args
+        )));
+    }
+    let out = outs
+        .into_iter()
         .next()
-        .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("crowsnest-bench.db"));
     let start = Instant::now();
-    let (db, report) = Database::build(std::slice::from_ref(&feeds), &ImportOptions::new())?;
+    let (db, report) = Database::build(&feeds, &ImportOptions::new())?;
     let import = start.elapsed();
     let size = db.write_atomic(&out)?;
     let total = start.elapsed();

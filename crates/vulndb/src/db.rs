@@ -117,14 +117,20 @@ impl Database {
         for (ns, names) in ns_sorted {
             let mut names: Vec<_> = names.into_iter().collect();
             names.sort_by(|a, b| a.0.cmp(&b.0));
-            namespaces.insert(ns.clone(), names.len() as u64);
-            let slot = index.entry(ns).or_default();
-            for (name, list) in names {
+            let slot = index.entry(ns.clone()).or_default();
+            for (name, mut list) in names {
+                if !c.rejected.is_empty() {
+                    list.retain(|e| !c.rejected.contains(&c.advisories[e.advisory as usize].id));
+                    if list.is_empty() {
+                        continue;
+                    }
+                }
                 let start = entries.len() as u32;
                 let len = list.len() as u32;
                 entries.extend(list.into_iter().map(|e| tables.store(e)));
                 slot.insert(name, (start, len));
             }
+            namespaces.insert(ns, slot.len() as u64);
         }
         let status = DbStatus {
             built_at,

@@ -43,6 +43,8 @@ const UBUNTU: &[(&str, &str)] = &[
     ("24.04", "noble"),
     ("24.10", "oracular"),
     ("25.04", "plucky"),
+    ("25.10", "questing"),
+    ("26.04", "resolute"),
 ];
 
 /// The Debian codename of a VERSION_ID (`12` and `12.4` → `bookworm`).
@@ -97,12 +99,50 @@ pub(crate) fn os_namespace(os: &OsInfo) -> Result<(String, Ecosystem), String> {
             };
             Ok((format!("{family}:{major}"), Ecosystem::Rpm))
         }
+        // Amazon Linux: `2`, `2022`, `2023`; Amazon Linux 1 says its release date (`2018.03`).
+        "amzn" if !major.is_empty() => {
+            let release = if vid.contains('.') && major.len() == 4 {
+                "1"
+            } else {
+                major
+            };
+            Ok((format!("amazon:{release}"), Ecosystem::Rpm))
+        }
+        "ol" if !major.is_empty() => Ok((format!("oracle:{major}"), Ecosystem::Rpm)),
+        // SUSE publishes per service pack: `15.3` is 15 SP3, `15` the GA release.
+        "sles" | "sles_sap" | "sled" if !major.is_empty() => {
+            Ok((format!("sles:{vid}"), Ecosystem::Rpm))
+        }
+        "sle-micro" | "sle-micro-rancher" if !major.is_empty() => {
+            Ok((format!("sle-micro:{vid}"), Ecosystem::Rpm))
+        }
+        "opensuse-leap" if !major.is_empty() => {
+            Ok((format!("opensuse-leap:{vid}"), Ecosystem::Rpm))
+        }
+        // A rolling release: one namespace, whatever the snapshot date in VERSION_ID.
+        "opensuse-tumbleweed" => Ok(("opensuse-tumbleweed".into(), Ecosystem::Rpm)),
+        "photon" if !major.is_empty() => {
+            let v = if vid.contains('.') {
+                vid.to_string()
+            } else {
+                format!("{vid}.0")
+            };
+            Ok((format!("photon:{v}"), Ecosystem::Rpm))
+        }
+        // CBL-Mariner (`mariner`, 1.0 and 2.0) became Azure Linux (`azurelinux`, 3.0).
+        "mariner" | "azurelinux" if !major.is_empty() => {
+            let minor = vid.split('.').nth(1).unwrap_or("0");
+            Ok((format!("{id}:{major}.{minor}"), Ecosystem::Rpm))
+        }
+        // Rolling apk distributions with one security feed each.
+        "wolfi" | "chainguard" => Ok((id.clone(), Ecosystem::Apk)),
         other => Err(format!("no vulnerability feed for OS {other:?} {vid:?}")),
     }
 }
 
 /// The namespace for a `--distro` argument: `debian:12`, `debian:bookworm`, `ubuntu:22.04`,
-/// `alpine:3.18.4`, `almalinux:9`, `rhel:8`.
+/// `alpine:3.18.4`, `almalinux:9`, `rhel:8`, `amzn:2023`, `ol:8`, `sles:15.3`, `photon:3.0`,
+/// `azurelinux:3.0` (os-release `ID:VERSION_ID`).
 pub fn distro_namespace(spec: &str) -> Result<String, String> {
     let (id, release) = spec
         .split_once(':')
@@ -142,7 +182,19 @@ pub(crate) fn namespace_ecosystem(ns: &str) -> Option<Ecosystem> {
     match family {
         "debian" | "ubuntu" => Some(Ecosystem::Dpkg),
         "alpine" => Some(Ecosystem::Apk),
-        "almalinux" | "rocky" | "redhat" => Some(Ecosystem::Rpm),
+        "almalinux"
+        | "rocky"
+        | "redhat"
+        | "amazon"
+        | "oracle"
+        | "sles"
+        | "sle-micro"
+        | "opensuse-leap"
+        | "opensuse-tumbleweed"
+        | "photon"
+        | "mariner"
+        | "azurelinux" => Some(Ecosystem::Rpm),
+        "wolfi" | "chainguard" => Some(Ecosystem::Apk),
         "nodejs" => Some(Ecosystem::Npm),
         "ruby-engine" => Some(Ecosystem::RubyGems),
         other => Ecosystem::from_osv(other),
@@ -280,6 +332,25 @@ mod tests {
             "almalinux:9"
         );
         assert_eq!(os_namespace(&os("rhel", "8.9")).unwrap().0, "redhat:8");
+        for (id, v, ns) in [
+            ("amzn", "2018.03", "amazon:1"),
+            ("amzn", "2", "amazon:2"),
+            ("amzn", "2023", "amazon:2023"),
+            ("ol", "8.9", "oracle:8"),
+            ("sles", "15.3", "sles:15.3"),
+            ("sles", "15", "sles:15"),
+            ("opensuse-leap", "15.1", "opensuse-leap:15.1"),
+            ("opensuse-tumbleweed", "20240607", "opensuse-tumbleweed"),
+            ("photon", "3.0", "photon:3.0"),
+            ("mariner", "2.0", "mariner:2.0"),
+            ("azurelinux", "3.0", "azurelinux:3.0"),
+            ("wolfi", "20230201", "wolfi"),
+            ("chainguard", "20230214", "chainguard"),
+            ("ubuntu", "24.04", "ubuntu:noble"),
+            ("debian", "13", "debian:trixie"),
+        ] {
+            assert_eq!(os_namespace(&os(id, v)).unwrap().0, ns, "{id} {v}");
+        }
         assert!(os_namespace(&os("alpine", "edge")).is_err());
         assert!(os_namespace(&os("plan9", "4")).is_err());
     }

@@ -4,6 +4,7 @@
 //! into a [`Collector`] and account for every record in the [`ImportReport`]: imported,
 //! withdrawn (skipped), or malformed (counted with its file name; the import goes on).
 
+mod alma_errata;
 mod alpine;
 mod csaf;
 mod debian;
@@ -11,8 +12,12 @@ mod enrich;
 mod friendsofphp;
 mod nodejs;
 mod osv;
+mod oval;
+mod photon;
 mod rubysec;
+mod suse_csaf;
 mod ubuntu;
+mod updateinfo;
 
 use crate::record::Collector;
 use serde::{Deserialize, Serialize};
@@ -183,7 +188,7 @@ pub(crate) fn import_into(
         if meta.is_dir() {
             walk_dir(&mut ctx, p)?;
         } else {
-            import_file(&mut ctx, p);
+            import_file(&mut ctx, p, true);
         }
     }
     Ok(report)
@@ -226,7 +231,7 @@ fn walk_dir(ctx: &mut Ctx<'_>, dir: &Path) -> Result<(), ImportError> {
             }
             walk_dir(ctx, &child)?;
         } else {
-            import_file(ctx, &child);
+            import_file(ctx, &child, false);
         }
     }
     Ok(())
@@ -236,7 +241,10 @@ fn is_archive(name: &str) -> bool {
     name.ends_with(".tar.gz") || name.ends_with(".tgz")
 }
 
-fn import_file(ctx: &mut Ctx<'_>, path: &Path) {
+/// Reads one file. A file found while walking a folder is read only when its name says it may be
+/// a feed; a file named explicitly (`explicit`) is always read, its format recognised by content
+/// when the name has no extension (vendor fixtures such as Oracle's `mock_data`).
+fn import_file(ctx: &mut Ctx<'_>, path: &Path, explicit: bool) {
     let display = path.display().to_string();
     if is_archive(&display) {
         if let Err(e) = import_archive(ctx, path) {
@@ -244,7 +252,7 @@ fn import_file(ctx: &mut Ctx<'_>, path: &Path) {
         }
         return;
     }
-    if !interesting(&display) {
+    if !explicit && !interesting(&display) {
         ctx.report.ignored_files += 1;
         return;
     }
@@ -310,6 +318,9 @@ fn interesting(path: &str) -> bool {
     if name == "list" {
         return true;
     }
+    if name.ends_with(".xml") || name.ends_with(".xml.gz") || name.ends_with(".xml.bz2") {
+        return true;
+    }
     ubuntu::is_tracker_file(path)
 }
 
@@ -326,6 +337,16 @@ fn hint_source(path: &str) -> String {
         ("friendsofphp", "friendsofphp"),
         ("nodejs", "nodejs-security-wg"),
         ("ubuntu", "ubuntu"),
+        ("amazon", "amazon"),
+        ("alas", "amazon"),
+        ("oracle", "oracle"),
+        ("elsa", "oracle"),
+        ("suse", "suse"),
+        ("photon", "photon"),
+        ("mariner", "azurelinux"),
+        ("azure", "azurelinux"),
+        ("wolfi", "wolfi"),
+        ("chainguard", "chainguard"),
         ("/dsa/", "debian-dsa"),
         ("/dla/", "debian-dla"),
         ("/dtsa/", "debian-dtsa"),
@@ -360,6 +381,31 @@ fn dispatch(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
     if ubuntu::is_tracker_file(inner) {
         return ubuntu::import(ctx, path, bytes);
     }
+    if let Some(stem) = inner
+        .strip_suffix(".gz")
+        .or_else(|| inner.strip_suffix(".bz2"))
+    {
+        let bz2 = inner.ends_with(".bz2");
+        let decoded = if bz2 {
+            decompress(bzip2::read::BzDecoder::new(bytes))
+        } else {
+            decompress(flate2::read::GzDecoder::new(bytes))
+        };
+        let outer = &path[..path.len() - (inner.len() - stem.len())];
+        return match decoded {
+            Ok(plain) => dispatch(ctx, outer, &plain),
+            Err(e) => ctx.malformed(
+                &hint_source(path),
+                path,
+                format!("{}: {e}", if bz2 { "bzip2" } else { "gzip" }),
+            ),
+        };
+    }
+    let no_extension = !inner.rsplit('/').next().unwrap_or(inner).contains('.');
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if inner.ends_with(".xml") || (no_extension && first == Some(&b'<')) {
+        return import_xml(ctx, path, bytes);
+    }
     if inner.ends_with(".csv") {
         if bytes.starts_with(b"#model_version") || bytes.starts_with(b"cve,epss") {
             return enrich::import_epss(ctx, path, bytes);
@@ -374,7 +420,7 @@ fn dispatch(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
             Ok(v) => v,
             Err(e) => return ctx.malformed(&hint_source(path), path, format!("YAML: {e}")),
         }
-    } else if inner.ends_with(".json") {
+    } else if inner.ends_with(".json") || (no_extension && first == Some(&b'{')) {
         match serde_json::from_slice(bytes) {
             Ok(v) => v,
             Err(e) => return ctx.malformed(&hint_source(path), path, format!("JSON: {e}")),
@@ -383,12 +429,18 @@ fn dispatch(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
         ctx.report.ignored_files += 1;
         return;
     };
+    if value.is_array() && photon::branch_of(inner).is_some() {
+        return photon::import(ctx, path, &value);
+    }
+    if alma_errata::looks_like(&value) {
+        return alma_errata::import(ctx, path, &value);
+    }
     let Some(obj) = value.as_object() else {
         ctx.report.ignored_files += 1;
         return;
     };
     let has = |k: &str| obj.contains_key(k);
-    if has("distroversion") && has("packages") {
+    if (has("distroversion") || alpine::rolling_distribution(&value).is_some()) && has("packages") {
         alpine::import(ctx, path, &value)
     } else if has("id") && (has("affected") || has("withdrawn") || has("modified")) {
         osv::import(ctx, path, &value)
@@ -409,7 +461,11 @@ fn dispatch(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
         .and_then(|d| d.get("csaf_version"))
         .is_some()
     {
-        csaf::import(ctx, path, &value)
+        if suse_csaf::is_suse(&value) {
+            suse_csaf::import(ctx, path, &value)
+        } else {
+            csaf::import(ctx, path, &value)
+        }
     } else if has("vulnerabilities") && (has("resultsPerPage") || has("format")) {
         enrich::import_nvd(ctx, path, &value)
     } else if has("catalogVersion") && has("vulnerabilities") {
@@ -418,6 +474,34 @@ fn dispatch(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
         debian::import_tracker_json(ctx, path, &value)
     } else {
         ctx.report.ignored_files += 1;
+    }
+}
+
+/// A compressed feed file's content, never more than [`MAX_FEED_FILE_BYTES`] (a bomb is an error).
+fn decompress(reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    reader.take(MAX_FEED_FILE_BYTES + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_FEED_FILE_BYTES {
+        return Err(std::io::Error::other(too_large(out.len() as u64)));
+    }
+    Ok(out)
+}
+
+/// XML feeds, told apart by their root element: OVAL definitions or yum updateinfo. Other XML
+/// (repomd, RSS, CVRF) is not imported.
+fn import_xml(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => return ctx.malformed(&hint_source(path), path, format!("XML: {e}")),
+    };
+    let doc = match roxmltree::Document::parse(text) {
+        Ok(d) => d,
+        Err(e) => return ctx.malformed(&hint_source(path), path, format!("XML: {e}")),
+    };
+    match doc.root_element().tag_name().name() {
+        "oval_definitions" => oval::import(ctx, path, &doc),
+        "updates" => updateinfo::import(ctx, path, &doc),
+        _ => ctx.report.ignored_files += 1,
     }
 }
 

@@ -40,7 +40,31 @@
 //!      (`redhat:<major>`, from Red Hat CSAF VEX): by binary rpm name (and source rpm name),
 //!      rpm EVR rules (missing epoch = 0). Errata built in a module apply only to installed
 //!      builds of the same `module:stream` (from the erratum title, e.g. `container-tools:4.0`);
-//!      non-modular errata only to non-modular builds.
+//!      non-modular errata only to non-modular builds. Sources: the OSV exports and AlmaLinux's
+//!      `errata.json` (combined to the newest fix, like DSA follow-ups).
+//!    - Amazon Linux (`amazon:1|2|2022|2023`; os-release `amzn`, `2018.03` → 1): ALAS
+//!      `updateinfo.xml`, by binary rpm name, the release taken from the ALAS id prefix.
+//!    - Oracle Linux (`oracle:<major>`), SUSE (`sles:15.3`, `sles:15` for GA, `sle-micro:5.2`,
+//!      `opensuse-leap:15.5`, `opensuse-tumbleweed`), Photon (`photon:3.0`), Azure Linux /
+//!      CBL-Mariner (`azurelinux:3.0`, `mariner:2.0`): vendor OVAL (`rpminfo` tests:
+//!      `< evr` a fix, other comparisons an interval, `<= evr` with no fix open), SUSE CSAF
+//!      (`recommended` = fixed), Photon's CVE metadata JSON; rpm rules, binary and source rpm
+//!      name both probed (Azure Linux publishes by source name). Oracle module errata follow the
+//!      AlmaLinux stream rule (stream from the ELSA title). Oracle Ksplice builds go to
+//!      `oracle:<major>:ksplice` and never meet plain packages; per-architecture fixes of one
+//!      name combine to the newest (the architecture is not checked).
+//!    - Wolfi (`wolfi`) and Chainguard (`chainguard`), rolling: their secdb (`security.json`,
+//!      Alpine's shape), by origin package, apk rules.
+//!    - Debian and Ubuntu releases newer than the tracker snapshot (Debian 13, Ubuntu 24.04…)
+//!      and Alpine branches after v3.11 are also read from their OSV exports (`Debian:13`,
+//!      `Ubuntu:24.04:LTS`, `Alpine:v3.22`), by source package. Ubuntu Pro (ESM) streams are
+//!      not plain images' packages and are not imported.
+//!
+//!    When several feeds speak for one id and package in one namespace (a vendor's OVAL and its
+//!    CSAF or JSON, an OSV export and the tracker), a vendor "not affected" wins, then the
+//!    newest fix of the `FixedIn` rules, then an open/deferred/will-not-fix status, then OSV
+//!    ranges. The NVD only enriches (CVSS, dates): it never creates or removes a finding, except
+//!    that a CVE it marks `Rejected` produces none (rule 3).
 //! 2. **Language packages match their ecosystem's advisories** with exact name normalisation:
 //!    PyPI by PEP 503 (lower case, runs of `-_.` → `-`); crates.io lower case with `_` = `-`;
 //!    NuGet and Packagist lower case; npm, Go module paths, Maven `group:artifact` and RubyGems
@@ -48,16 +72,24 @@
 //!    `versions` follow the OSV evaluation rules; rubysec is affected when a version matches
 //!    neither `patched_versions` nor `unaffected_versions`; FriendsOfPHP branches and
 //!    nodejs-security-wg ranges are affected intervals. The Go toolchain is `stdlib` in `Go`.
-//! 3. **Withdrawn/rejected records are skipped**; a malformed record is counted and reported
-//!    with its file name, and never matched on a guess.
+//! 3. **Withdrawn/rejected records are skipped**, and a CVE id any feed says was rejected
+//!    (NVD `vulnStatus: Rejected`, the Debian tracker's `REJECTED`, an Ubuntu tracker
+//!    description opening `** REJECT **`) loses the rules of *every* feed reported under it.
+//!    OSV/GHSA `withdrawn` drops that record only (the advisory is withdrawn, not the CVE). The
+//!    Ubuntu tracker's `ignored/` folder is not imported (counted as withdrawn). A malformed
+//!    record is counted and reported with its file name, and never matched on a guess.
 //! 4. **One finding per (package, vulnerability id).** The id is the CVE when the record names
 //!    one (other ids become aliases). Several distribution fixes for one id (an advisory and its
 //!    follow-up) combine to the newest; a vendor's explicit "not affected" wins; for language
 //!    advisories the lowest fixed version above the installed one is the fix.
 //! 5. **Severity** is the model's one rule, `Severity::rate`: the vendor's word (Debian urgency,
-//!    Ubuntu priority, Red Hat impact, GHSA) when it names a level, else the CVSS score's band. CVSS is
-//!    the NVD's when an NVD feed was imported (its own "Primary" v3.x metric first), else the
-//!    feed's; `cvss_source` says which. KEV presence sets `kev`; EPSS sets `epss`.
+//!    Ubuntu priority, Red Hat impact, Amazon/Oracle/SUSE/Photon/Azure Linux severity, GHSA)
+//!    when it names a level, else the CVSS score's band. For language packages several feeds
+//!    may name one id: the word comes from GHSA first, then the ecosystem's own database (PyPA,
+//!    RustSec, Go, RubySec, FriendsOfPHP, Node.js WG), then other OSV exports. CVSS is the
+//!    NVD's when an NVD feed was imported (its own "Primary" v3.x metric first), else the
+//!    feed's (a v3 vector with a score first, then by the same feed order); `cvss_source` and
+//!    `sources` say which feeds each field came from. KEV presence sets `kev`; EPSS sets `epss`.
 //! 6. **Risk factors** (Prisma names): `Has fix`; `Critical|High|Medium severity`;
 //!    `Exploit exists - in the wild` (KEV); `Attack vector: network` (AV:N);
 //!    `Attack complexity: low` (AC:L); `DoS - High` / `DoS - Low` (CVSS v3/v4 availability impact

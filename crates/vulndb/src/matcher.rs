@@ -365,13 +365,24 @@ impl<'a> Matcher<'a> {
             }
         }
         let enrich = self.db.enrichment.get(id);
-        let vendor_severity = advs.iter().find_map(|a| a.severity.clone());
-        let feed_cvss = advs.iter().filter_map(|a| a.cvss.as_ref()).max_by_key(|c| {
-            (
-                c.score.is_some(),
-                c.vector.as_deref().is_some_and(|v| v.starts_with("CVSS:3")),
-            )
-        });
+        // Several feeds on one id: the vendor word of the most authoritative one (see
+        // `source_rank`), and the feed CVSS with a score and a v3 vector first, then by rank.
+        let vendor_severity = advs
+            .iter()
+            .filter(|a| a.severity.is_some())
+            .min_by_key(|a| source_rank(&a.source))
+            .and_then(|a| a.severity.clone());
+        let feed_cvss = advs
+            .iter()
+            .filter_map(|a| a.cvss.as_ref().map(|c| (c, source_rank(&a.source))))
+            .max_by_key(|(c, rank)| {
+                (
+                    c.score.is_some(),
+                    c.vector.as_deref().is_some_and(|v| v.starts_with("CVSS:3")),
+                    std::cmp::Reverse(*rank),
+                )
+            })
+            .map(|(c, _)| c);
         let cvss = enrich.and_then(|e| e.nvd.as_ref()).or(feed_cvss);
         if let Some(c) = cvss
             && !sources.contains(&c.source)
@@ -533,10 +544,25 @@ impl<'a> Matcher<'a> {
     }
 }
 
+/// Precedence of feeds that speak about the same id for the same package (lower wins) for the
+/// severity word and the feed CVSS. OS namespaces only ever hold their distribution's own feeds,
+/// so the order matters among language feeds: the GitHub Advisory Database (reviewed, with a
+/// severity word and CVSS for every ecosystem) before each ecosystem's own database (PyPA,
+/// RustSec, Go, RubySec, FriendsOfPHP, Node.js WG, RetireJS), before other OSV exports.
+fn source_rank(source: &str) -> u8 {
+    match source {
+        "ghsa" => 1,
+        s if s.starts_with("osv:") => 3,
+        "go-vulndb" | "rustsec" | "pypa" | "rubysec" | "friendsofphp" | "nodejs-security-wg" => 2,
+        _ => 0,
+    }
+}
+
 fn is_rpm_namespace(namespace: &str) -> bool {
     namespace.starts_with("almalinux:")
         || namespace.starts_with("rocky:")
         || namespace.starts_with("redhat:")
+        || namespace.starts_with("oracle:")
 }
 
 /// rpm module streams: an entry built in a module applies only to installed builds of that

@@ -4,7 +4,7 @@
 //! the database freezes it; the matcher evaluates entries against installed versions.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A CVSS score with the vector it came from (when known) and who published it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,6 +201,10 @@ pub(crate) struct Collector {
     /// namespace → normalised package name → entries.
     pub(crate) entries: HashMap<String, HashMap<String, Vec<Entry>>>,
     pub(crate) enrichment: HashMap<String, Enrichment>,
+    /// CVE ids a source says were rejected by their CNA (NVD `Rejected`, `** REJECT **`
+    /// descriptions): no entry of any feed reported under such an id is kept, because the id
+    /// names no vulnerability any more.
+    pub(crate) rejected: HashSet<String>,
 }
 
 impl Collector {
@@ -216,6 +220,10 @@ impl Collector {
             .entry(name.to_string())
             .or_default()
             .push(entry);
+    }
+
+    pub(crate) fn reject(&mut self, cve: &str) {
+        self.rejected.insert(cve.to_string());
     }
 
     pub(crate) fn enrich(&mut self, cve: &str) -> &mut Enrichment {

@@ -3,8 +3,12 @@
 
 mod tests {
     mod db;
+    mod distros;
     mod fuzz_regressions;
+    mod ghsa;
     mod import;
     mod matcher;
     mod support;
+    mod vendor_feeds;
+    mod withdrawn;
 }

@@ -40,7 +40,7 @@ fn rhel_products(tree: &Value, out: &mut HashMap<String, String>) {
 }
 
 /// `name-[E:]V-R[.arch]` → (name, EVR). Components without a version give (name, None).
-fn split_nevra(component: &str) -> (String, Option<String>) {
+pub(super) fn split_nevra(component: &str) -> (String, Option<String>) {
     let mut s = component;
     for arch in [
         ".x86_64", ".noarch", ".src", ".i686", ".aarch64", ".ppc64le", ".s390x", ".ppc64", ".s390",

@@ -239,6 +239,9 @@ fn import_cve_block(ctx: &mut Ctx<'_>, path: &str, id: &str, desc: &str, lines: 
     const SOURCE: &str = "debian-cve";
     if lines.iter().any(|l| l == "REJECTED") {
         ctx.withdrawn(SOURCE);
+        if id.starts_with("CVE-") {
+            ctx.out.reject(id);
+        }
         return;
     }
     let mut rules: Vec<(String, String, Rule, Option<String>)> = Vec::new();

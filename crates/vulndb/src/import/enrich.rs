@@ -23,6 +23,7 @@ pub(super) fn import_nvd(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
         };
         if str_of(cve, "vulnStatus").as_deref() == Some("Rejected") {
             ctx.withdrawn(SOURCE);
+            ctx.out.reject(&id);
             continue;
         }
         // NVD's own ("Primary") v3.x metric first, then a CNA's v3.x, then v2, then v4.

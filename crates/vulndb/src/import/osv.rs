@@ -1,6 +1,9 @@
-//! OSV records (JSON or YAML): Go vulndb, RustSec, PyPA, AlmaLinux, GitHub advisories. Each
-//! `affected[]` package becomes one [`Rule::Osv`] entry under its ecosystem; AlmaLinux entries go
-//! under `almalinux:<major>` with the module stream taken from the advisory title.
+//! OSV records (JSON or YAML): Go vulndb, RustSec, PyPA, AlmaLinux, Rocky, the GitHub Advisory
+//! Database (reviewed advisories of every ecosystem, as its repository files or as osv.dev serves
+//! them). Each `affected[]` package becomes one [`Rule::Osv`] entry under its ecosystem;
+//! AlmaLinux and Rocky entries go under `almalinux:<major>` / `rocky:<major>` with the module
+//! stream taken from the advisory title. GHSA's severity word (`database_specific.severity`) and
+//! its CVSS vector (v3 preferred over v4) are the advisory's.
 
 use super::{Ctx, str_of, strs_of};
 use crate::cvss;
@@ -16,6 +19,7 @@ fn source_of(id: &str, ecosystem: &str) -> String {
         "RUSTSEC" => "rustsec".into(),
         "PYSEC" => "pypa".into(),
         "ALSA" | "ALBA" | "ALEA" => "almalinux".into(),
+        "RLSA" | "RLBA" | "RLEA" => "rocky".into(),
         "GHSA" => "ghsa".into(),
         _ => format!("osv:{}", ecosystem.split(':').next().unwrap_or(ecosystem)),
     }
@@ -23,6 +27,37 @@ fn source_of(id: &str, ecosystem: &str) -> String {
 
 /// Where an OSV ecosystem's entries live: the namespace and whether it is an rpm distribution.
 fn namespace_of(ecosystem: &str) -> Option<String> {
+    if let Some(release) = ecosystem.strip_prefix("Debian:") {
+        return crate::distro::debian_codename(release).map(|c| format!("debian:{c}"));
+    }
+    // `Ubuntu:24.04:LTS`, `Ubuntu:25.10`; Pro (ESM) streams are not plain images' packages.
+    if let Some(release) = ecosystem.strip_prefix("Ubuntu:") {
+        let version = release.split(':').next().unwrap_or(release);
+        return crate::distro::ubuntu_codename(version).map(|c| format!("ubuntu:{c}"));
+    }
+    if let Some(branch) = ecosystem.strip_prefix("Alpine:") {
+        return branch.starts_with('v').then(|| format!("alpine:{branch}"));
+    }
+    if let Some(product) = ecosystem.strip_prefix("SUSE:") {
+        return super::oval::platform_namespace(&format!("SUSE {product}"));
+    }
+    if let Some(product) = ecosystem.strip_prefix("openSUSE:") {
+        return super::oval::platform_namespace(&format!("openSUSE {product}"));
+    }
+    if let Some(v) = ecosystem.strip_prefix("Photon OS:") {
+        return super::oval::platform_namespace(&format!("Photon OS {v}"));
+    }
+    if let Some(v) = ecosystem.strip_prefix("Azure Linux:") {
+        let v = if v.contains('.') {
+            v.to_string()
+        } else {
+            format!("{v}.0")
+        };
+        return Some(format!("azurelinux:{v}"));
+    }
+    if ecosystem == "Wolfi" || ecosystem == "Chainguard" {
+        return Some(ecosystem.to_ascii_lowercase());
+    }
     if let Some(major) = ecosystem.strip_prefix("AlmaLinux:") {
         let major = major.split('.').next().unwrap_or(major);
         return Some(format!("almalinux:{major}"));
@@ -34,6 +69,14 @@ fn namespace_of(ecosystem: &str) -> Option<String> {
     match ecosystem {
         "Go" | "crates.io" | "PyPI" | "npm" | "Maven" | "RubyGems" | "Packagist" | "NuGet" => {
             Some(ecosystem.to_string())
+        }
+        // Language ecosystems Crowsnest has no inventory kind for yet (Pub, Hex, SwiftURL,
+        // Hackage…) are kept under their own name, so the database holds every ecosystem the
+        // GitHub Advisory Database covers and `db explain` can answer for them. Distribution
+        // ecosystems (`Debian:12`) and private registries (`Packagist:https://…`) carry a `:`
+        // and have their own importers, or none.
+        other if !other.is_empty() && !other.contains(':') && other != "Bitnami" => {
+            Some(other.to_string())
         }
         _ => None,
     }
@@ -53,7 +96,7 @@ pub(crate) fn module_streams(summary: &str) -> Vec<String> {
         .collect()
 }
 
-fn is_module_build(version: &str) -> bool {
+pub(crate) fn is_module_build(version: &str) -> bool {
     version.contains(".module_el") || version.contains(".module+el")
 }
 
@@ -72,6 +115,17 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
         ctx.withdrawn(&source);
         return;
     }
+    // Only advisories GitHub has reviewed are imported: unreviewed ones (`advisories/unreviewed/`,
+    // `github_reviewed: false`) are NVD records copied without package or version review, and
+    // most have no `affected` package at all.
+    let reviewed = v
+        .get("database_specific")
+        .and_then(|d| d.get("github_reviewed"))
+        .and_then(Value::as_bool);
+    if source == "ghsa" && (reviewed == Some(false) || path.contains("/unreviewed/")) {
+        ctx.report.ignored_files += 1;
+        return;
+    }
     let Some(affected) = v.get("affected").and_then(Value::as_array) else {
         return ctx.malformed(&source, path, format!("{id}: no `affected` list"));
     };
@@ -80,10 +134,13 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, v: &Value) {
     let mut ids = vec![id.clone()];
     ids.extend(strs_of(v, "aliases"));
     // AlmaLinux puts the CVE ids it fixes in `related`.
-    let related: Vec<String> = strs_of(v, "related")
+    // osv.dev's Debian records name them in `upstream` (beside `DEBIAN-CVE-…`).
+    let mut related: Vec<String> = strs_of(v, "related")
         .into_iter()
+        .chain(strs_of(v, "upstream"))
         .filter(|r| r.starts_with("CVE-"))
         .collect();
+    related.dedup();
     let is_distro = first_eco.contains(':');
     // One advisory per CVE for distribution errata (findings are per CVE); one per record
     // otherwise, under its CVE alias when it has one.
@@ -242,7 +299,7 @@ fn severity_of(v: &Value, source: &str, summary: &str) -> (Option<String>, Optio
         .get("database_specific")
         .and_then(|d| str_of(d, "severity"))
         .map(|s| s.to_ascii_lowercase());
-    if source == "almalinux"
+    if (source == "almalinux" || source == "rocky")
         && let Some((prefix, _)) = summary.split_once(':')
         && crowsnest_model::Severity::from_vendor(prefix).is_some()
     {

@@ -4,7 +4,12 @@
 //!
 //! Status mapping: `released (v)` → fixed in v; `not-affected` → not affected; `needed`,
 //! `needs-triage`, `pending`, `active` → open; `deferred` → deferred; `ignored` → will not fix;
-//! `DNE` (not in that release) → nothing. ESM pockets (`trusty/esm`, `esm-infra/xenial`) and
+//! `DNE` (not in that release) → nothing. Files under `ignored/` are CVEs Ubuntu does not track
+//! at all (rejected ids, issues in software Ubuntu does not ship, hardware design flaws): their
+//! release lines are stale (`needs-triage` left from before the CVE was ignored), so they are
+//! counted as withdrawn and give no rules, as Ubuntu's own OVAL and OSV exports leave them out.
+//! A CVE whose description begins `** REJECT **` (in any folder) is withdrawn the same way and
+//! marked rejected for every feed. ESM pockets (`trusty/esm`, `esm-infra/xenial`) and
 //! FIPS pockets become their own namespaces; plain releases match plain images.
 
 use super::Ctx;
@@ -21,7 +26,16 @@ pub(super) fn is_tracker_file(path: &str) -> bool {
         && !name.contains('.')
 }
 
+/// Whether a tracker file lies in the `ignored/` folder.
+fn is_ignored_file(path: &str) -> bool {
+    path.rsplit('/').nth(1) == Some("ignored")
+}
+
 pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
+    if is_ignored_file(path) {
+        ctx.withdrawn(SOURCE);
+        return;
+    }
     let text = String::from_utf8_lossy(bytes);
     let mut candidate = None;
     let mut public_date = None;
@@ -132,6 +146,11 @@ pub(super) fn import(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) {
     let Some(id) = candidate.filter(|c| c.starts_with("CVE-")) else {
         return ctx.malformed(SOURCE, path, "no `Candidate: CVE-…` line");
     };
+    if description.starts_with("** REJECT **") {
+        ctx.withdrawn(SOURCE);
+        ctx.out.reject(&id);
+        return;
+    }
     ctx.record(SOURCE);
     ctx.date(SOURCE, public_date);
     let priority = priority.filter(|p| p != "untriaged");

@@ -2,17 +2,11 @@
 //! names the feed record that justifies it.
 
 use super::support::{
-    InventoryBuilder, apk_installed, build, dpkg_status, find, ids_for, shared, vulndb,
+    InventoryBuilder, apk_installed, build, dpkg_status, find, ids_for, shared, txtar_section,
+    vulndb,
 };
 use crowsnest_model::{FixStatus, PackageKind, Severity};
 use crowsnest_vulndb::{MatchOptions, Matcher};
-
-fn txtar_section(text: &str, name: &str) -> String {
-    let marker = format!("-- {name} --\n");
-    let start = text.find(&marker).expect("txtar section") + marker.len();
-    let rest = &text[start..];
-    rest[..rest.find("\n-- ").unwrap_or(rest.len())].to_string()
-}
 
 #[test]
 fn ubuntu_bionic_status_against_the_ubuntu_tracker() {

@@ -184,3 +184,104 @@ pub(crate) fn ids_for(findings: &[Finding], package: &str) -> Vec<String> {
     v.sort();
     v
 }
+
+/// One file of a txtar archive (`-- name --` sections).
+pub(crate) fn txtar_section(text: &str, name: &str) -> String {
+    let marker = format!("-- {name} --\n");
+    let start = text.find(&marker).expect("txtar section") + marker.len();
+    let rest = &text[start..];
+    rest[..rest.find("\n-- ").unwrap_or(rest.len())].to_string()
+}
+
+/// Writes `files` (relative path, text) into a fresh temporary feed folder.
+pub(crate) fn temp_feeds(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+/// A path in `../shared/feed-samples` (real upstream excerpts of the feeds the snapshot lacks).
+pub(crate) fn samples(rel: &str) -> PathBuf {
+    shared(&format!("feed-samples/{rel}"))
+}
+
+/// Installed packages of a real rpm database (SQLite `rpmdb.sqlite` or NDB `Packages.db`), read
+/// with the analyzer's parsers; the source rpm gives the source name and version.
+pub(crate) fn rpmdb(rel: &str) -> Vec<Package> {
+    use crowsnest_analyzer::parse;
+    let bytes = std::fs::read(shared(rel)).expect("rpm database");
+    let headers = if rel.ends_with(".sqlite") {
+        parse::rpm_sqlite(&bytes).expect("sqlite rpmdb")
+    } else {
+        parse::rpm_ndb(&bytes).expect("ndb rpmdb")
+    };
+    headers
+        .into_iter()
+        .filter(|h| h.name != "gpg-pubkey")
+        .map(|h| {
+            let source = h.source_rpm.as_deref().and_then(split_source_rpm);
+            let mut p = pkg(
+                PackageKind::Rpm,
+                &h.name,
+                &h.evr(),
+                source.as_ref().map(|s| s.0.as_str()),
+                source.as_ref().map(|s| s.1.as_str()),
+            );
+            p.module = h.modularity_label.clone().filter(|m| !m.is_empty());
+            p.path = "var/lib/rpm".into();
+            p
+        })
+        .collect()
+}
+
+/// `openssl-3.0.7-2.el9.src.rpm` → (`openssl`, `3.0.7-2.el9`).
+fn split_source_rpm(srpm: &str) -> Option<(String, String)> {
+    let stem = srpm.strip_suffix(".src.rpm")?;
+    let (rest, release) = stem.rsplit_once('-')?;
+    let (name, version) = rest.rsplit_once('-')?;
+    Some((name.to_string(), format!("{version}-{release}")))
+}
+
+/// The rpm packages of one of trivy's golden package lists (the expected output of its rpm
+/// analyzer on a real image): `Name`, `Epoch`, `Version`, `Release`, `SrcName`, `Modularitylabel`.
+pub(crate) fn trivy_golden(name: &str) -> Vec<Package> {
+    let path = shared(&format!(
+        "testdata/trivy/pkg/fanal/test/integration/testdata/goldens/packages/{name}.json.golden"
+    ));
+    let list: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("golden")).expect("golden JSON");
+    let s = |p: &serde_json::Value, k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    list.as_array()
+        .expect("golden array")
+        .iter()
+        .map(|p| {
+            let epoch = p
+                .get("Epoch")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
+            let vr = format!(
+                "{}-{}",
+                s(p, "Version").unwrap_or_default(),
+                s(p, "Release").unwrap_or_default()
+            );
+            let version = if epoch > 0 {
+                format!("{epoch}:{vr}")
+            } else {
+                vr
+            };
+            let mut out = pkg(
+                PackageKind::Rpm,
+                &s(p, "Name").unwrap_or_default(),
+                &version,
+                s(p, "SrcName").as_deref(),
+                None,
+            );
+            out.module = s(p, "Modularitylabel").filter(|m| !m.is_empty());
+            out
+        })
+        .collect()
+}
