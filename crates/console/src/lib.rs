@@ -15,6 +15,8 @@ mod password;
 mod private;
 mod routes;
 mod server;
+mod session;
+mod ui;
 pub mod tls;
 
 pub use auth::{Authenticator, Caller, hash_password};
