@@ -16,8 +16,8 @@ mod private;
 mod routes;
 mod server;
 mod session;
-mod ui;
 pub mod tls;
+mod ui;
 
 pub use auth::{Authenticator, Caller, hash_password};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -180,7 +180,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-pub(crate) async fn require_auth(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn require_auth(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let addr = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -194,7 +198,9 @@ pub(crate) async fn require_auth(State(state): State<AppState>, mut req: Request
     // CSRF rule for changes: session.rs).
     let outcome = match header {
         None => match crate::session::cookie_caller(&state, req.method(), req.headers()).await {
-            Some(Err(refused)) => return refused,
+            Some(Err(refused)) => {
+                return crate::session::without_basic_challenge(req.headers(), refused);
+            }
             Some(Ok(caller)) => Ok(caller),
             None => state.auth.authorize(None, addr).await,
         },
@@ -205,7 +211,7 @@ pub(crate) async fn require_auth(State(state): State<AppState>, mut req: Request
             req.extensions_mut().insert(caller);
             next.run(req).await
         }
-        Err(e) => e.into_response(),
+        Err(e) => crate::session::without_basic_challenge(req.headers(), e.into_response()),
     }
 }
 

@@ -14,16 +14,20 @@ use crate::AppState;
 use crate::auth::{Caller, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES};
 use crate::error::ApiError;
 use crate::routes::ClientAddr;
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 /// The cookie that carries the session token.
 pub(crate) const COOKIE_NAME: &str = "crowsnest_session";
+/// Marks a request that came over HTTPS (`serve_tls` adds it): its cookie gets `Secure`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OverTls;
+
 /// The header a cookie-authenticated change must carry.
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -101,14 +105,25 @@ pub(crate) async fn cookie_caller(
     Some(Ok(caller))
 }
 
-fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if matches!(state.config.transport, crate::tls::Transport::Plain) {
-        ""
-    } else {
-        "; Secure"
-    };
-    let value =
-        format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+/// A 401 answered to a page's script must not carry `WWW-Authenticate: Basic`: the browser
+/// would open its own password dialog over the console (and a headless one would hang). Pages'
+/// requests are told apart by `Sec-Fetch-Mode`, which browsers set on `fetch` and scripts do not.
+pub(crate) fn without_basic_challenge(headers: &HeaderMap, mut resp: Response) -> Response {
+    let from_page = headers
+        .get("sec-fetch-mode")
+        .is_some_and(|m| m.as_bytes() != b"navigate");
+    if from_page {
+        resp.headers_mut()
+            .remove(axum::http::header::WWW_AUTHENTICATE);
+    }
+    resp
+}
+
+fn session_cookie(tls: bool, token: &str, max_age: i64) -> HeaderValue {
+    let secure = if tls { "; Secure" } else { "" };
+    let value = format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -117,6 +132,7 @@ fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
 pub(crate) async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
+    tls: Option<Extension<OverTls>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -167,7 +183,7 @@ pub(crate) async fn login(
         Err(e) => return e.into_response(),
     };
     let token = state.auth.issue_token(&caller);
-    let cookie = session_cookie(&state, &token, state.auth.token_ttl().as_secs());
+    let cookie = session_cookie(tls.is_some(), &token, state.auth.token_ttl().as_secs());
     if is_form {
         return (
             StatusCode::SEE_OTHER,
@@ -206,6 +222,7 @@ pub(crate) async fn current(State(state): State<AppState>, headers: HeaderMap) -
 /// so another site cannot log a user out either.
 pub(crate) async fn logout(
     State(state): State<AppState>,
+    tls: Option<Extension<OverTls>>,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
@@ -222,7 +239,7 @@ pub(crate) async fn logout(
     }
     (
         StatusCode::NO_CONTENT,
-        [(SET_COOKIE, session_cookie(&state, "", 0))],
+        [(SET_COOKIE, session_cookie(tls.is_some(), "", 0))],
     )
         .into_response()
 }
@@ -234,7 +251,10 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.append(COOKIE, HeaderValue::from_static("a=1; crowsnest_session=tok; b=2"));
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("a=1; crowsnest_session=tok; b=2"),
+        );
         assert_eq!(cookie_token(&h).as_deref(), Some("tok"));
         let mut h = HeaderMap::new();
         h.append(COOKIE, HeaderValue::from_static("crowsnest_session="));

@@ -1,6 +1,6 @@
 //! Read-only views for the web console that the Prisma API has no single call for: a slim row
 //! per image with severity and fixable filters (`/ui/api/images`), one CVE across every stored
-//! result (`/ui/api/vulnerability`) and the overview's totals (`/ui/api/summary`).
+//! result (`/ui/api/vulnerability`, which takes `GET /registry`'s filters too) and the overview's totals (`/ui/api/summary`).
 //!
 //! Each reads the stored results through the same store query as `GET /registry`, a batch at a
 //! time, taking one read turn per batch (as the CSV does) so that a page of the console never
@@ -24,7 +24,7 @@ const MAX_CVE_IMAGES: usize = 1000;
 /// Rows in each "top" list of the summary.
 const TOP: usize = 8;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct SlimTag {
     registry: String,
@@ -42,7 +42,7 @@ struct Counts {
     total: u64,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct SlimVuln {
     cve: String,
@@ -56,7 +56,7 @@ struct SlimVuln {
     risk_factors: BTreeMap<String, serde::de::IgnoredAny>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct SlimResult {
     #[serde(rename = "_id")]
@@ -153,8 +153,7 @@ fn has_severity(c: &Counts, min: u8) -> bool {
 }
 
 fn parse(key: &str, text: &str) -> ApiResult<SlimResult> {
-    serde_json::from_str(text)
-        .map_err(|e| ApiError::Internal(format!("stored result {key}: {e}")))
+    serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("stored result {key}: {e}")))
 }
 
 /// Walks the stored results of `q` (ignoring its paging) a batch at a time, calling `each`
@@ -274,16 +273,16 @@ pub(crate) struct CveView {
     images: Vec<Carrier>,
 }
 
-/// `GET /ui/api/vulnerability?id=CVE-…`: which stored images carry this CVE, in which
+/// `GET /ui/api/vulnerability?cve=CVE-…`: which stored images carry this CVE, in which
 /// package, and whether it is fixed there.
 pub(crate) async fn vulnerability(
     State(state): State<AppState>,
     query: QueryPairs,
 ) -> ApiResult<Json<CveView>> {
-    let id = query.get("id").unwrap_or("").trim().to_string();
+    let id = query.get("cve").unwrap_or("").trim().to_string();
     if id.is_empty() || id.len() > 200 {
         return Err(ApiError::BadRequest(
-            "id must name a vulnerability (CVE-…, GHSA-…)".into(),
+            "cve must name a vulnerability (CVE-…, GHSA-…)".into(),
         ));
     }
     let mut view = CveView {
@@ -400,13 +399,17 @@ pub(crate) async fn summary(State(state): State<AppState>) -> ApiResult<Json<Sum
                 e.2 |= v.risk_factors.keys().any(|k| k.contains("exploit"));
             }
         }
-        // Keep the lists short as we go: the walk may cover 100,000 results.
+        // Keep the lists short as we go (the walk may cover 100,000 results), without findings.
+        let r = SlimResult {
+            vulnerabilities: None,
+            ..r
+        };
         if d.critical + d.high > 0 {
-            top.push((d, key.clone(), SlimResult { vulnerabilities: None, ..r_clone(&r) }));
-            top.sort_by(|a, b| (b.0.critical, b.0.high).cmp(&(a.0.critical, a.0.high)));
+            top.push((d, key.clone(), r.clone()));
+            top.sort_by_key(|t| std::cmp::Reverse((t.0.critical, t.0.high)));
             top.truncate(TOP);
         }
-        newest.push((r.scan_time.clone(), key, SlimResult { vulnerabilities: None, ..r }));
+        newest.push((r.scan_time.clone(), key, r));
         newest.sort_by(|a, b| b.0.cmp(&a.0));
         newest.truncate(TOP);
         true
@@ -431,26 +434,6 @@ pub(crate) async fn summary(State(state): State<AppState>) -> ApiResult<Json<Sum
     cves.truncate(TOP);
     s.top_cves = cves;
     Ok(Json(s))
-}
-
-/// A copy of the fields a row shows (the findings stay behind).
-fn r_clone(r: &SlimResult) -> SlimResult {
-    SlimResult {
-        id: r.id.clone(),
-        repo_tag: SlimTag {
-            registry: r.repo_tag.registry.clone(),
-            repo: r.repo_tag.repo.clone(),
-            tag: r.repo_tag.tag.clone(),
-        },
-        distro: r.distro.clone(),
-        os_distro: r.os_distro.clone(),
-        scan_time: r.scan_time.clone(),
-        vulnerability_distribution: r.vulnerability_distribution,
-        vulnerability_risk_score: r.vulnerability_risk_score,
-        compliance_issues_count: r.compliance_issues_count,
-        vulnerabilities: None,
-        err: r.err.clone(),
-    }
 }
 
 #[cfg(test)]
