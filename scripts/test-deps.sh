@@ -62,4 +62,4 @@ UI_VENV=${CROWSNEST_UI_VENV:-/var/tmp/crowsnest-ui-venv}
   "$UI_VENV/bin/pip" install -q 'selenium==4.51.0'
 }
 AXE_DIR=${CROWSNEST_AXE_DIR:-/var/tmp/crowsnest-axe}
-[ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || npm install -q --no-audit --no-fund --prefix "$AXE_DIR" 'axe-core@4' >/dev/null
+[ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || npm install -q --no-audit --no-fund --prefix "$AXE_DIR" 'axe-core@4.14.1' >/dev/null

@@ -81,14 +81,17 @@ def axe(name):
 
 
 def both_widths(name):
-    """Screenshots at the two sizes (when asked), and axe at both: the phone layout is another page."""
-    for (w, h, tag) in [(390, 844, "phone"), (1440, 900, "laptop")]:
+    """axe and screenshots (when asked) at both sizes, and in dark mode: the phone layout and the
+    dark palette are other pages as far as contrast and reach go."""
+    for (w, h, scheme, suffix) in [(390, 844, "light", ""), (1440, 900, "dark", "-dark"), (1440, 900, "light", "")]:
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 500})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
         time.sleep(0.2)  # layout after a viewport change; nothing is polled here
-        axe(f"{name}-{tag}")
+        axe(f"{name}-{w}{suffix}")
         if SHOTS:
-            driver.save_screenshot(f"{SHOTS}/{name}-{w}x{h}.png")
+            driver.save_screenshot(f"{SHOTS}/{name}-{w}x{h}{suffix}.png")
             report["screenshots"] += 1
 
 

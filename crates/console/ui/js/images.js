@@ -70,7 +70,7 @@ export async function render(main, { query }) {
     location.hash = `#/images?${n}`;
   };
   const cols = [
-    { label: 'Repository', sort: 'repository', cls: 'wrap' }, { label: 'Tag', sort: 'tag', cls: 'wrap' },
+    { label: 'Repository', sort: 'repository', cls: 'wrap' }, { label: 'Tag', sort: 'tag', cls: 'wrap hide-narrow' },
     { label: 'OS', cls: 'hide-narrow' },
     { label: 'Critical', num: true }, { label: 'High', num: true }, { label: 'Medium', num: true, cls: 'hide-narrow' },
     { label: 'Low', num: true, cls: 'hide-narrow' }, { label: 'Fixable', num: true, cls: 'hide-narrow' },
@@ -78,7 +78,7 @@ export async function render(main, { query }) {
     { label: 'Scanned', sort: 'scanTime', cls: 'hide-narrow' },
   ];
   const rows = page.rows.map((r) => [
-    h('span', {}, imageLink(r.key, r.repo), r.registry ? h('span', { class: 'muted' }, h('br'), r.registry) : null,
+    h('span', {}, imageLink(r.key, r.repo), h('span', { class: 'show-narrow' }, `:${r.tag}`), r.registry ? h('span', { class: 'muted' }, h('br'), r.registry) : null,
       r.err ? h('span', { class: 'bad' }, h('br'), 'failed: ', r.err) : null),
     r.tag, r.os || '—',
     sevBadge('critical', r.vulnerabilities.critical), sevBadge('high', r.vulnerabilities.high),

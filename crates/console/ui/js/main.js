@@ -66,6 +66,8 @@ async function route() {
   document.title = h1 ? `${h1.textContent} · Crowsnest` : 'Crowsnest';
   announce(document.title);
   main.setAttribute('data-ready', page);
+  // For measurements (examples/ui_images): when this page's data is in the DOM.
+  performance.mark('crowsnest:ready');
 }
 
 function onLogin(s) {

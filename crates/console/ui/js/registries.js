@@ -1,7 +1,7 @@
 // Registries: the scan specifications with their status, add / edit / delete (the API's
 // validation messages shown as they come), start and stop a scan, and live progress.
 import { api, V } from './api.js';
-import { h, table, field, errorBox, announce } from './dom.js';
+import { h, replace, table, field, errorBox, announce } from './dom.js';
 import { when, num } from './format.js';
 
 const OS = ['linux', 'linuxARM64', 'windows'];
@@ -67,13 +67,32 @@ export async function render(main) {
     } catch (e) { msg.replaceChildren(errorBox(e.message)); }
   }
 
+  // Each specification's status, start and image counts come from the last regular scan's
+  // progress (matched by id), refreshed by the poll below without reloading the page.
+  const specCells = new Map();
+  function cells(s) {
+    if (!specCells.has(s.id)) {
+      specCells.set(s.id, { status: h('span', {}, 'not scanned'), started: h('span', {}, '—'), images: h('span', {}, '—') });
+    }
+    return specCells.get(s.id);
+  }
+  function showSpecProgress(all) {
+    for (const p of all) {
+      const c = specCells.get(p.imageScan && p.imageScan.id);
+      if (!c) continue;
+      const err = (p.discovery && p.discovery.error) || '';
+      replace(c.status, err ? h('span', { class: 'bad' }, 'failed: ', err) : p.isScanOngoing ? 'scanning' : 'scanned');
+      replace(c.started, when(p.specScanStartTime));
+      replace(c.images, `${num(p.imageScan.scanned)} / ${num(p.imageScan.total)}`);
+    }
+  }
+
   const list = specs.length ? table('Registry specifications', [
     { label: 'Registry', cls: 'wrap' }, { label: 'Repository', cls: 'wrap' }, { label: 'Tag', cls: 'hide-narrow' }, { label: 'Credential', cls: 'hide-narrow' },
-    { label: 'Status' }, { label: 'Last scan', cls: 'hide-narrow' }, { label: 'Images', num: true }, { label: 'Actions' },
+    { label: 'Status' }, { label: 'Last scan', cls: 'hide-narrow' }, { label: 'Images scanned', num: true }, { label: 'Actions' },
   ], specs.map((s, i) => [
     s.registry || 'Docker Hub', s.repository || '(all)', s.tag || '(all)', s.credentialID || '—',
-    s.scanError ? h('span', { class: 'bad' }, s.lastScanStatus || 'failed', ': ', s.scanError) : (s.scanStatus || s.lastScanStatus || 'not scanned'),
-    when(s.lastScanTime || s.scanTime), num(s.scannedImagesSuccessTotal),
+    cells(s).status, cells(s).started, cells(s).images,
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${s.registry} ${s.repository}`, onclick: () => showEditor(s, i) }, 'Edit'),
       h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${s.registry} ${s.repository}`, onclick: () => remove(i) }, 'Delete')),
@@ -95,7 +114,8 @@ export async function render(main) {
       const scanned = all.reduce((a, x) => a + (x.imageScan ? x.imageScan.scanned : 0), 0);
       const ongoing = all.some((x) => x.isScanOngoing);
       const s = st.data || {};
-      progressBody.replaceChildren(
+      showSpecProgress(all);
+      replace(progressBody,
         h('p', { id: 'scan-state' }, ongoing ? 'Scanning' : s.completed ? 'Last scan completed' : 'No scan running',
           ` · ${num(scanned)} of ${num(total)} images scanned`, s.scanTime ? ` · started ${when(s.scanTime)}` : ''),
         h('progress', { max: String(Math.max(total, 1)), value: String(scanned), 'aria-label': 'Images scanned', id: 'scan-progress' }),
