@@ -40,9 +40,9 @@ fn result(i: usize) -> ImageScanResult {
     let tag = format!("1.{}.{}", i / REPOS, i % 7);
     let registry = "registry.example:5000".to_string();
     let key = format!("{registry}/{repo}:{tag}");
-    let severities: &[&str] = if i % 1000 == 0 {
+    let severities: &[&str] = if i.is_multiple_of(1000) {
         &["critical", "high", "medium", "low"]
-    } else if i % 10 == 0 {
+    } else if i.is_multiple_of(10) {
         &[]
     } else {
         &["high", "medium", "low"]
@@ -72,9 +72,10 @@ fn result(i: usize) -> ImageScanResult {
             package_type: "os".into(),
             function_layer: layer_id(1 + k % 3),
             link: format!("https://security.example/CVE-2024-{k:05}"),
-            description: "A synthetic finding with a description of ordinary length, as the feeds give, \
+            description:
+                "A synthetic finding with a description of ordinary length, as the feeds give, \
                           long enough to weigh what a real one weighs in the stored result."
-                .into(),
+                    .into(),
             title: format!("pkg-{k}: synthetic flaw"),
             ..Vulnerability::default()
         });
@@ -107,17 +108,13 @@ fn result(i: usize) -> ImageScanResult {
             id: format!("sha256:{i:064x}"),
             ..ImageTag::default()
         },
-        scan_time: format!(
-            "2026-11-{:02}T{:02}:{:02}:00Z",
-            1 + i % 28,
-            i % 24,
-            i % 60
-        ),
+        scan_time: format!("2026-11-{:02}T{:02}:{:02}:00Z", 1 + i % 28, i % 24, i % 60),
         distro: "Debian GNU/Linux 12 (bookworm)".into(),
         os_distro: "debian".into(),
         vulnerabilities_count: vulns.len() as u64,
         vulnerability_distribution: dist,
-        vulnerability_risk_score: (dist.critical * 1000 + dist.high * 100 + dist.medium * 10) as f64,
+        vulnerability_risk_score: (dist.critical * 1000 + dist.high * 100 + dist.medium * 10)
+            as f64,
         vulnerabilities: Some(vulns),
         packages: vec![PackagesGroup {
             pkgs_type: "os".into(),
