@@ -1,26 +1,22 @@
 // Overview: totals, the images and CVEs that matter most, the last scan and the database age.
 import { api, V } from './api.js';
-import { h, table } from './dom.js';
+import { h, replace, table, errorBox } from './dom.js';
 import { sevBadge, when, ago, num, imageLink, imageName, cveLink, SEVERITIES } from './format.js';
 
 const card = (n, label, extra) => h('div', { class: 'card' }, h('span', { class: 'n' }, n), h('span', { class: 'l' }, label), extra);
 
 export async function render(main) {
-  const [summary, status, intel] = await Promise.all([
-    api('/ui/api/summary').then((r) => r.data),
+  // The scan and database state come at once; the totals read every stored result, so they
+  // fill in after (the page is usable meanwhile).
+  const [status, intel] = await Promise.all([
     api(`${V}/statuses/registry`).then((r) => r.data).catch(() => null),
     api(`${V}/statuses/intelligence`).then((r) => r.data).catch(() => null),
   ]);
-  const v = summary.vulnerabilities;
   const db = (intel && intel.intelligence) || {};
   const dbTime = db.lastUpdate;
+  const totals = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Counting every stored result…'));
   main.append(
     h('h1', {}, 'Overview'),
-    h('div', { class: 'cards' },
-      card(num(summary.registries), 'registries'), card(num(summary.images), 'images'),
-      card(num(summary.scanned), 'scanned'), card(h('span', { class: summary.failed ? 'bad' : '' }, num(summary.failed)), 'failed'),
-      SEVERITIES.map((s) => card(sevBadge(s, v[s]), `${s} findings`)),
-      card(num(summary.fixable), 'fixable findings')),
     h('div', { class: 'grid2' },
       h('section', { class: 'panel', 'aria-labelledby': 'h-scan' }, h('h2', { id: 'h-scan' }, 'Last scan'),
         status ? h('dl', { class: 'kv' },
@@ -32,6 +28,23 @@ export async function render(main) {
         h('dl', { class: 'kv' },
           h('dt', {}, 'State'), h('dd', {}, db.connected ? h('span', { class: 'ok' }, 'ready') : h('span', { class: 'bad' }, 'missing')),
           h('dt', {}, 'Built'), h('dd', {}, dbTime ? `${when(dbTime)} (${ago(dbTime)})` : '—')))),
+    totals);
+  let summary;
+  try {
+    summary = (await api('/ui/api/summary')).data;
+  } catch (e) {
+    replace(totals, errorBox(e.message));
+    totals.removeAttribute('aria-busy');
+    return;
+  }
+  const v = summary.vulnerabilities;
+  totals.removeAttribute('aria-busy');
+  replace(totals,
+    h('div', { class: 'cards' },
+      card(num(summary.registries), 'registries'), card(num(summary.images), 'images'),
+      card(num(summary.scanned), 'scanned'), card(h('span', { class: summary.failed ? 'bad' : '' }, num(summary.failed)), 'failed'),
+      SEVERITIES.map((s) => card(sevBadge(s, v[s]), `${s} findings`)),
+      card(num(summary.fixable), 'fixable findings')),
     h('div', { class: 'grid2' },
       h('section', { 'aria-labelledby': 'h-top' }, h('h2', { id: 'h-top' }, 'Most critical images'),
         summary.topImages.length ? table('Images with the most critical findings', [{ label: 'Image', cls: 'wrap' }, { label: 'Critical', num: true }, { label: 'High', num: true }],
