@@ -49,3 +49,17 @@ PRISMA_VENV=${CROWSNEST_PRISMA_VENV:-/var/tmp/crowsnest-prisma-venv}
 
 # scripts/fuzz (scripts/test runs its smoke): cargo-fuzz builds the libFuzzer targets in fuzz/.
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q cargo-fuzz --version 0.13.2 --locked
+
+# crates/console tests (ui): the web console in real headless Chromium, driven by Selenium from a
+# venv, with axe-core (npm) injected into each page. The test finds them at these default paths
+# (CROWSNEST_UI_VENV, CROWSNEST_AXE_DIR override them).
+for pkg in chromium chromium-driver; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null; }
+done
+UI_VENV=${CROWSNEST_UI_VENV:-/var/tmp/crowsnest-ui-venv}
+"$UI_VENV/bin/python" -c 'import selenium' 2>/dev/null || {
+  python3 -m venv "$UI_VENV"
+  "$UI_VENV/bin/pip" install -q 'selenium==4.51.0'
+}
+AXE_DIR=${CROWSNEST_AXE_DIR:-/var/tmp/crowsnest-axe}
+[ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || npm install -q --no-audit --no-fund --prefix "$AXE_DIR" 'axe-core@4.14.1' >/dev/null

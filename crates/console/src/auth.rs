@@ -303,6 +303,32 @@ impl Authenticator {
         }))
     }
 
+    /// A keyed hash of `data` under `label` with the token-signing key: values derived from a
+    /// token that only the Console can compute (the web console's CSRF token, `session.rs`).
+    pub(crate) fn derive(&self, label: &str, data: &[u8]) -> [u8; 32] {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.signing_key).expect("any key length");
+        mac.update(label.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Retires an unexpired token at once (the web console's logout).
+    pub(crate) async fn revoke(&self, token: &str) -> Result<(), ApiError> {
+        let claims = self.verify_claims(token).await?;
+        let now = self.clock.now().as_second();
+        self.store
+            .retire_token(&claims.jti, claims.exp, now)
+            .await?;
+        Ok(())
+    }
+
+    /// How long a token (and so a web console session) lives.
+    pub(crate) fn token_ttl(&self) -> SignedDuration {
+        self.token_ttl
+    }
+
     /// Resolves an `Authorization` header value to a caller.
     pub async fn authorize(
         &self,

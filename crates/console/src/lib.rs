@@ -15,7 +15,9 @@ mod password;
 mod private;
 mod routes;
 mod server;
+mod session;
 pub mod tls;
+mod ui;
 
 pub use auth::{Authenticator, Caller, hash_password};
 pub use clock::{Clock, ManualClock, SystemClock};

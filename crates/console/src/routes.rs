@@ -6,7 +6,7 @@ mod credentials;
 mod intelligence;
 mod login;
 mod policies;
-mod registry;
+pub(crate) mod registry;
 mod settings;
 
 use crate::AppState;
@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .nest("/api/{version}", api)
+        .merge(crate::ui::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
@@ -179,7 +180,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-async fn require_auth(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn require_auth(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let addr = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -189,12 +194,24 @@ async fn require_auth(State(state): State<AppState>, mut req: Request, next: Nex
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    match state.auth.authorize(header.as_deref(), addr).await {
+    // Without an Authorization header, a web console session cookie may stand in (with its
+    // CSRF rule for changes: session.rs).
+    let outcome = match header {
+        None => match crate::session::cookie_caller(&state, req.method(), req.headers()).await {
+            Some(Err(refused)) => {
+                return crate::session::without_basic_challenge(req.headers(), refused);
+            }
+            Some(Ok(caller)) => Ok(caller),
+            None => state.auth.authorize(None, addr).await,
+        },
+        Some(h) => state.auth.authorize(Some(&h), addr).await,
+    };
+    match outcome {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             next.run(req).await
         }
-        Err(e) => e.into_response(),
+        Err(e) => crate::session::without_basic_challenge(req.headers(), e.into_response()),
     }
 }
 

@@ -204,7 +204,9 @@ pub async fn serve_tls(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ConsoleError> {
-    let app = router(state.clone()).layer(axum::middleware::map_response(hsts));
+    let app = router(state.clone())
+        .layer(axum::Extension(crate::session::OverTls))
+        .layer(axum::middleware::map_response(hsts));
     serve_on(TlsListener::new(listener, tls), app, state, shutdown).await
 }
 

@@ -11,4 +11,5 @@ mod requests;
 mod scans;
 mod security;
 mod settings;
+mod ui;
 mod vendor_schema;
