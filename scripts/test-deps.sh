@@ -49,3 +49,11 @@ PRISMA_VENV=${CROWSNEST_PRISMA_VENV:-/var/tmp/crowsnest-prisma-venv}
 
 # scripts/fuzz (scripts/test runs its smoke): cargo-fuzz builds the libFuzzer targets in fuzz/.
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q cargo-fuzz --version 0.13.2 --locked
+
+# Vendor client libraries that prove the registry-type simulators faithful (crates/registry/tests/vendor/),
+# all in one venv; the tests find it at CROWSNEST_VENDOR_VENV or this default path.
+VENDOR_VENV=${CROWSNEST_VENDOR_VENV:-/var/tmp/crowsnest-vendor-venv}
+[ -x "$VENDOR_VENV/bin/python" ] || python3 -m venv "$VENDOR_VENV"
+# aws (ECR): boto3 against the simulator, moto in server mode as an independent ECR.
+"$VENDOR_VENV/bin/python" -c 'import boto3, moto.server' 2>/dev/null \
+  || "$VENDOR_VENV/bin/pip" install -q 'boto3==1.44.8' 'moto[server,ecr]==5.2.5'

@@ -87,7 +87,7 @@ pub(crate) fn prepare(
             ));
         }
     };
-    let host = parse_host(&target.address().display().to_string());
+    let host = parse_host(target.address().display());
     let region = host
         .region
         .clone()
