@@ -3,6 +3,8 @@
 //! `docker-registry` started by crowsnest-testkit on 127.0.0.1. The vulnerability database is
 //! built once from the real feed snapshot in `../shared/vulndb` and shared by every test.
 
+#[path = "tests/cloud.rs"]
+mod cloud;
 #[path = "tests/db_update.rs"]
 mod db_update;
 #[path = "tests/faults.rs"]
