@@ -72,6 +72,8 @@ struct Principal {
 struct Ecr {
     http: reqwest::Client,
     upstream: Upstream,
+    /// The upstream's images by repository (listings are served from it, not by a scan).
+    by_repo: BTreeMap<String, Vec<UpstreamImage>>,
     url: String,
     page_size: usize,
     principals: Mutex<HashMap<String, Principal>>,
@@ -121,9 +123,14 @@ pub(crate) fn start(
         listener.local_addr().map_err(crate::Error::from_display)?
     );
     let images = upstream.images.clone();
+    let mut by_repo: BTreeMap<String, Vec<UpstreamImage>> = BTreeMap::new();
+    for i in &images {
+        by_repo.entry(i.repo.clone()).or_default().push(i.clone());
+    }
     let state = Arc::new(Ecr {
         http: reqwest::Client::new(),
         upstream,
+        by_repo,
         url: url.clone(),
         page_size: options.page_size.max(1),
         principals: Mutex::new(principals),
@@ -529,7 +536,7 @@ fn not_found(repo: &str) -> Failure {
 
 fn describe_repositories(st: &Ecr, input: &Value) -> std::result::Result<Value, Failure> {
     check_registry(input)?;
-    let all = st.upstream.repositories();
+    let all: Vec<&str> = st.by_repo.keys().map(String::as_str).collect();
     let host = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com");
     let describe = |name: &str| {
         json!({
@@ -573,9 +580,9 @@ fn describe_repositories(st: &Ecr, input: &Value) -> std::result::Result<Value, 
 fn describe_images(st: &Ecr, input: &Value, ids_only: bool) -> std::result::Result<Value, Failure> {
     check_registry(input)?;
     let repo = input["repositoryName"].as_str().unwrap_or_default();
-    if !st.upstream.repositories().contains(&repo) {
+    let Some(images) = st.by_repo.get(repo) else {
         return Err(not_found(repo));
-    }
+    };
     if input["filter"]["tagStatus"].as_str() == Some("UNTAGGED") {
         return Ok(if ids_only {
             json!({ "imageIds": [] })
@@ -585,7 +592,7 @@ fn describe_images(st: &Ecr, input: &Value, ids_only: bool) -> std::result::Resu
     }
     // Every upstream image is tagged; group tags by digest, in digest order.
     let mut by_digest: BTreeMap<&str, Vec<&UpstreamImage>> = BTreeMap::new();
-    for i in st.upstream.tags_of(repo) {
+    for i in images {
         by_digest.entry(i.digest.as_str()).or_default().push(i);
     }
     if ids_only {
