@@ -336,3 +336,41 @@ async fn our_client_against_moto() {
     .unwrap();
     assert_eq!(report.images.len(), 2, "{:?}", report.images);
 }
+
+#[tokio::test]
+async fn an_ecr_login_refused_mid_scan_is_replaced() {
+    let Some(reg) = upstream().await else {
+        return;
+    };
+    let sim = start("aws", &options(&reg, 100)).await.unwrap();
+    let target = crowsnest_model::ScanTarget::from_spec(&spec(&sim.info, 0)).unwrap();
+    let conn = crowsnest_registry::Connection::with_credentials(
+        target,
+        keys(READER.0, READER.1),
+        &aws_options(&sim.info),
+    )
+    .unwrap();
+    let platform = crowsnest_registry::TargetPlatform::LinuxAmd64;
+    let first = conn
+        .client()
+        .manifest("web", "2.0", platform)
+        .await
+        .unwrap();
+    // Every login the simulator issued lapses now (as one revoked or past its 12 hours would).
+    let r = reqwest::Client::new()
+        .post(format!("{}/_sim/expire-tokens", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let sent = conn.client().requests_sent();
+    let again = conn
+        .client()
+        .manifest("web", "2.0", platform)
+        .await
+        .unwrap();
+    assert_eq!(again.digest, first.digest);
+    // The refused GET, the retry after a new GetAuthorizationToken (counted by the ECR session,
+    // not the v2 client).
+    assert_eq!(conn.client().requests_sent() - sent, 2);
+}
