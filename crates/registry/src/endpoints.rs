@@ -12,6 +12,8 @@
 //! | `AWS_REGION`, `AWS_DEFAULT_REGION` | the region when the registry host does not name one |
 //! | `AWS_STS_REGIONAL_ENDPOINTS` | `regional`: STS of the registry's region |
 //! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | an `aws` registry without a credential, or with `useAWSRole` |
+//! | `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME` | then: web identity (EKS IRSA) |
+//! | `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `AWS_EC2_METADATA_DISABLED` | then: the instance's role through IMDSv2 |
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,11 @@ pub const VENDOR_VARIABLES: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_DISABLED",
 ];
 
 /// A snapshot of the vendor variables (see the module docs).

@@ -7,6 +7,8 @@
 //! AWS's error codes become messages that say what to fix: a wrong secret, an unknown key, an
 //! expired session token, a missing IAM action (named), each naming the credential.
 
+mod ambient;
+
 use super::sigv4::{self, AwsKeys, Unsigned};
 use crate::{RegistryError, VendorEndpoints};
 use jiff::Timestamp;
@@ -111,6 +113,9 @@ pub(crate) struct AwsSession {
     http: reqwest::Client,
     identity: AwsIdentity,
     base_keys: Option<AwsKeys>,
+    env: VendorEndpoints,
+    /// The environment's temporary keys (web identity, instance role) and their expiry.
+    ambient: tokio::sync::Mutex<Option<(AwsKeys, Timestamp)>>,
     region: String,
     sts_url: String,
     requests: AtomicU64,
@@ -166,6 +171,8 @@ impl AwsSession {
             http,
             identity,
             base_keys,
+            env: env.clone(),
+            ambient: tokio::sync::Mutex::new(None),
             region: region.to_string(),
             sts_url: with_scheme(&sts_url),
             requests: AtomicU64::new(0),
@@ -180,14 +187,10 @@ impl AwsSession {
     /// The keys to sign with now: the identity's own, or the assumed role's (assumed again
     /// five minutes before they expire).
     pub(crate) async fn keys(&self) -> Result<AwsKeys, RegistryError> {
-        let base = self.base_keys.clone().ok_or_else(|| RegistryError::Auth {
-            url: self.sts_url.clone(),
-            message: format!(
-                "{} has no access key: give the credential an access key ID and secret \
-                 (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
-                self.identity.who()
-            ),
-        })?;
+        let base = match &self.base_keys {
+            Some(k) => k.clone(),
+            None => self.ambient_keys().await?,
+        };
         let Some(role) = &self.identity.role_arn else {
             return Ok(base);
         };
@@ -199,6 +202,24 @@ impl AwsSession {
         }
         let (keys, expires) = self.assume_role(&base, role).await?;
         *assumed = Some((keys.clone(), expires));
+        Ok(keys)
+    }
+
+    /// The keys of where Crowsnest runs (web identity, then the instance's role), cached until
+    /// five minutes before they expire.
+    async fn ambient_keys(&self) -> Result<AwsKeys, RegistryError> {
+        let mut cached = self.ambient.lock().await;
+        if let Some((keys, expires)) = cached.as_ref()
+            && Timestamp::now() + Duration::from_secs(300) < *expires
+        {
+            return Ok(keys.clone());
+        }
+        let count = || {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+        };
+        let (keys, expires) =
+            ambient::ambient_keys(&self.http, &self.env, &self.sts_url, &count).await?;
+        *cached = Some((keys.clone(), expires));
         Ok(keys)
     }
 
@@ -486,11 +507,16 @@ mod tests {
         assert_eq!(s.sts_url, "http://127.0.0.1:9");
         let s = AwsSession::new(id().with_sts(Some("sts.example"), false), "x", &env, t).unwrap();
         assert_eq!(s.sts_url, "https://sts.example");
-        let e = AwsSession::new(AwsIdentity::from_environment(), "x", &none, t)
+        let off = VendorEndpoints::from_pairs([("AWS_EC2_METADATA_DISABLED", "true")]);
+        let e = AwsSession::new(AwsIdentity::from_environment(), "x", &off, t)
             .unwrap()
             .keys()
             .await
             .unwrap_err();
-        assert!(e.to_string().contains("has no access key"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("the instance metadata service is disabled"),
+            "{e}"
+        );
     }
 }

@@ -9,7 +9,9 @@ use crowsnest_registry::{
     AwsIdentity, Credentials, DiscoveryOptions, DiscoveryReport, RegistryAuth, RegistryError,
     VendorEndpoints, discover,
 };
-use crowsnest_testkit::vendor::ecr::{EXPIRED, EXTERNAL_ID, NO_DESCRIBE, READER, ROLE_ARN};
+use crowsnest_testkit::vendor::ecr::{
+    EXPIRED, EXTERNAL_ID, NO_DESCRIBE, READER, ROLE_ARN, WEB_IDENTITY_TOKEN,
+};
 use crowsnest_testkit::vendor::{SimInfo, start};
 use serde_json::json;
 use std::path::PathBuf;
@@ -219,6 +221,7 @@ async fn boto3_speaks_to_the_simulator() {
         "expired": [EXPIRED.0, EXPIRED.1, EXPIRED.2],
         "role_arn": ROLE_ARN,
         "external_id": EXTERNAL_ID,
+        "web_identity_token": WEB_IDENTITY_TOKEN,
     });
     let line = sim.info.to_json().to_string();
     // boto3 talks to the simulator served by this runtime: wait for it off the runtime.
@@ -373,4 +376,72 @@ async fn an_ecr_login_refused_mid_scan_is_replaced() {
     // The refused GET, the retry after a new GetAuthorizationToken (counted by the ECR session,
     // not the v2 client).
     assert_eq!(conn.client().requests_sent() - sent, 2);
+}
+
+#[tokio::test]
+async fn without_keys_the_instance_role_or_the_web_identity_signs() {
+    let Some(reg) = upstream().await else {
+        return;
+    };
+    let sim = start("aws", &options(&reg, 2)).await.unwrap();
+    let with = |extra: &[(&str, &str)]| {
+        let mut vars = sim.info.env.clone();
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        DiscoveryOptions {
+            vendor: VendorEndpoints::from_pairs(vars),
+            ..quick()
+        }
+    };
+    let environment = || Credentials {
+        auth: RegistryAuth::Aws(AwsIdentity::from_environment()),
+        ..Credentials::default()
+    };
+    let spec = spec(&sim.info, 0);
+    // IMDSv2: token, role name, role keys; then the four listing calls.
+    let imds = with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", sim.url.as_str())]);
+    let report = discover(&spec, environment(), &imds).await.unwrap();
+    assert_eq!(report.images.len(), sim.info.images.len());
+    assert_eq!(report.requests, 3 + 4);
+    // No credential at all is the same as useAWSRole.
+    let report = discover(&spec, Credentials::anonymous(), &imds)
+        .await
+        .unwrap();
+    assert_eq!(report.images.len(), sim.info.images.len());
+
+    // Web identity (EKS IRSA) comes first when its file and role are set.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, WEB_IDENTITY_TOKEN).unwrap();
+    let file = file.to_str().unwrap();
+    let irsa = with(&[
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", file),
+        ("AWS_ROLE_ARN", ROLE_ARN),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"),
+    ]);
+    let report = discover(&spec, environment(), &irsa).await.unwrap();
+    assert_eq!(report.images.len(), sim.info.images.len());
+    assert_eq!(report.requests, 1 + 4);
+    std::fs::write(file, "stolen").unwrap();
+    let e = discover(&spec, environment(), &irsa)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&format!(
+            "the web identity (AWS_WEB_IDENTITY_TOKEN_FILE) may not assume {ROLE_ARN}"
+        )) && e.contains("InvalidIdentityToken"),
+        "{e}"
+    );
+    // Nothing answers where the metadata service should be.
+    let none = with(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")]);
+    let e = discover(&spec, environment(), &none)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no AWS keys, and no instance metadata service answered"),
+        "{e}"
+    );
 }

@@ -5,6 +5,8 @@ argv: SIM_INFO_JSON (the `registry-sim` line). Prints "ok" and exits 0, or raise
 """
 import base64
 import json
+import os
+import tempfile
 import sys
 import urllib.request
 
@@ -97,4 +99,23 @@ creds = sts.assume_role(RoleArn=consts["role_arn"], RoleSessionName="boto3-test"
                         ExternalId=consts["external_id"])["Credentials"]
 assumed = client("ecr", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 assert assumed.describe_repositories()["repositories"]
+
+# Without keys: boto3's own credential chain finds the instance role through IMDSv2, then a
+# pod's web identity through STS (both served by the simulator).
+for k in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]:
+    os.environ.pop(k, None)
+os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent"
+os.environ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = url
+session = boto3.session.Session(region_name=region)
+assert session.get_credentials().method == "iam-role", session.get_credentials().method
+assert session.client("ecr", endpoint_url=url).describe_repositories()["repositories"]
+with tempfile.NamedTemporaryFile("w", suffix=".token") as f:
+    f.write(consts["web_identity_token"])
+    f.flush()
+    os.environ["AWS_WEB_IDENTITY_TOKEN_FILE"] = f.name
+    os.environ["AWS_ROLE_ARN"] = consts["role_arn"]
+    os.environ["AWS_ENDPOINT_URL_STS"] = info["env"]["AWS_ENDPOINT_URL_STS"]
+    session = boto3.session.Session(region_name=region)
+    assert session.get_credentials().method == "assume-role-with-web-identity"
+    assert session.client("ecr", endpoint_url=url).describe_repositories()["repositories"]
 print("ok")

@@ -8,6 +8,9 @@
 //!   opaque `nextToken`s at most `page_size` items a page.
 //! - `POST /` with a form body `Action=AssumeRole` (STS query API, XML answers): the role
 //!   [`ROLE_ARN`], which demands the external ID [`EXTERNAL_ID`].
+//! - `POST /` with `Action=AssumeRoleWithWebIdentity` (unsigned): [`WEB_IDENTITY_TOKEN`] for
+//!   [`ROLE_ARN`]; IMDSv2 under `/latest/` for the instance role [`INSTANCE_ROLE`]
+//!   ([`identity`]).
 //! - `/v2/…`: the upstream registry behind Basic `AWS:<token>` from `GetAuthorizationToken`
 //!   (12 hours), with ECR's 401 challenge; `POST /_sim/expire-tokens` makes every issued login
 //!   lapse (for tests of renewal).
@@ -17,7 +20,10 @@
 //! `__type`/`message` (STS: XML `Code`/`Message`) and status codes. Push dates are the upstream
 //! configs' `created`.
 
+mod identity;
 mod signature;
+
+pub use identity::{INSTANCE_ROLE, WEB_IDENTITY_TOKEN};
 
 use super::{RunningSim, SimInfo, SimOptions, Upstream, UpstreamImage, forward};
 use crate::Result;
@@ -183,6 +189,9 @@ async fn route(State(st): State<Arc<Ecr>>, req: Request) -> Response {
         return StatusCode::NO_CONTENT.into_response();
     }
     let (parts, body) = req.into_parts();
+    if let Some(answer) = identity::imds(&st, &parts.method, &path, &parts.headers) {
+        return answer;
+    }
     let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
@@ -194,6 +203,13 @@ async fn route(State(st): State<Arc<Ecr>>, req: Request) -> Response {
     let query = parts.uri.query().unwrap_or_default();
     let sts = target.is_none();
     let service = if sts { "sts" } else { "ecr" };
+    // The one unsigned STS call: a pod's web identity token is its proof.
+    if sts
+        && identity::form(&body).get("Action").map(String::as_str)
+            == Some("AssumeRoleWithWebIdentity")
+    {
+        return identity::assume_role_with_web_identity(&st, &body);
+    }
     let caller = match authenticate(
         &st,
         &parts.method,
@@ -207,7 +223,7 @@ async fn route(State(st): State<Arc<Ecr>>, req: Request) -> Response {
         Err((status, code, message)) => return refuse(sts, status, code, &message),
     };
     if sts {
-        return assume_role(&st, &caller, &body);
+        return identity::assume_role(&st, &caller, &body);
     }
     let target = target.unwrap_or_default();
     let Some(op) = target.strip_prefix("AmazonEC2ContainerRegistry_V20150921.") else {
@@ -373,90 +389,6 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// STS `AssumeRole` of [`ROLE_ARN`] with [`EXTERNAL_ID`]: fresh keys valid `DurationSeconds`.
-fn assume_role(st: &Ecr, caller: &Principal, body: &[u8]) -> Response {
-    let form: HashMap<String, String> = String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            Some((decode(k), decode(v)))
-        })
-        .collect();
-    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    if field("Action") != "AssumeRole" {
-        return refuse(true, 400, "InvalidAction", "Could not find operation");
-    }
-    let role = field("RoleArn");
-    if !caller.actions.contains(&"sts:AssumeRole")
-        || role != ROLE_ARN
-        || field("ExternalId") != EXTERNAL_ID
-    {
-        let message = format!(
-            "User: {} is not authorized to perform: sts:AssumeRole on resource: {role}",
-            caller.arn
-        );
-        return refuse(true, 403, "AccessDenied", &message);
-    }
-    let seconds: i64 = field("DurationSeconds").parse().unwrap_or(3600);
-    let n = st.serial.fetch_add(1, Ordering::Relaxed);
-    let key = format!("ASIASIMROLE{n:09}");
-    let secret = format!("sim-role-secret-{n}");
-    let token = format!("sim-role-session-token-{n}");
-    let expires = now() + seconds;
-    st.principals.lock().unwrap().insert(
-        key.clone(),
-        Principal {
-            arn: format!(
-                "arn:aws:sts::{ACCOUNT}:assumed-role/crowsnest-scan/{}",
-                field("RoleSessionName")
-            ),
-            secret: secret.clone(),
-            session_token: Some(token.clone()),
-            expires: Some(expires),
-            actions: ALL_ACTIONS.to_vec(),
-        },
-    );
-    let expiration = jiff::Timestamp::from_second(expires)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default();
-    let xml = format!(
-        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
-         <AssumedRoleUser><AssumedRoleId>AROASIM:{session}</AssumedRoleId>\
-         <Arn>arn:aws:sts::{ACCOUNT}:assumed-role/crowsnest-scan/{session}</Arn></AssumedRoleUser>\
-         <Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>\
-         <SessionToken>{token}</SessionToken><Expiration>{expiration}</Expiration></Credentials>\
-         </AssumeRoleResult><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000001</RequestId>\
-         </ResponseMetadata></AssumeRoleResponse>",
-        session = escape(field("RoleSessionName")),
-    );
-    ([("content-type", "text/xml")], xml).into_response()
-}
-
-/// Form decoding: `+` is a space, `%XX` a byte.
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A new v2 password, valid 12 hours.
@@ -702,15 +634,6 @@ async fn v2(st: &Ecr, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_values_decode() {
-        assert_eq!(
-            decode("arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx"),
-            "arn:aws:iam::1:role/x"
-        );
-        assert_eq!(decode("a+b%2"), "a b%2");
-    }
 
     #[test]
     fn pages_refuse_bad_tokens() {
