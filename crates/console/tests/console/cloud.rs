@@ -5,7 +5,7 @@
 //! the scan status while the other specifications still scan.
 
 use super::harness::console;
-use crowsnest_testkit::vendor::ecr::{NO_DESCRIBE, READER};
+use crowsnest_testkit::vendor::ecr::{EXPIRED, NO_DESCRIBE, READER};
 use crowsnest_testkit::vendor::{SimOptions, start};
 use crowsnest_testkit::{ImageBuilder, RegistryBuilder, tar_layer};
 use reqwest::Method;
@@ -88,7 +88,11 @@ async fn aws_ecr_credential_spec_scan_results_and_refusals() {
     let good = info.credential.clone().unwrap();
     let wrong = json!({"_id": "aws-wrong", "type": "aws", "accountID": READER.0, "secret": {"plain": "not-it"}});
     let limited = json!({"_id": "aws-limited", "type": "aws", "accountID": NO_DESCRIBE.0, "secret": {"plain": NO_DESCRIBE.1}});
-    for cred in [&good, &wrong, &limited] {
+    // Temporary keys (Prisma's `tokens`) whose session token has expired.
+    let expired = json!({"_id": "aws-expired", "type": "aws", "tokens": {
+        "awsAccessKeyId": EXPIRED.0, "awsSecretAccessKey": {"plain": EXPIRED.1},
+        "token": {"plain": EXPIRED.2}, "duration": 3600}});
+    for cred in [&good, &wrong, &limited, &expired] {
         let r = c
             .admin(
                 Method::POST,
@@ -99,10 +103,9 @@ async fn aws_ecr_credential_spec_scan_results_and_refusals() {
         assert_eq!(r.status, 200, "{}", r.text);
     }
     let stored = c.get(&format!("{a}/credentials")).await.text;
-    assert!(
-        !stored.contains(READER.1) && !stored.contains(NO_DESCRIBE.1),
-        "{stored}"
-    );
+    for secret in [READER.1, NO_DESCRIBE.1, EXPIRED.1, EXPIRED.2] {
+        assert!(!stored.contains(secret), "{stored}");
+    }
     assert!(stored.contains("\"encrypted\""));
 
     // The simulator's specification with cap 2, and one per refused credential.
@@ -110,7 +113,11 @@ async fn aws_ecr_credential_spec_scan_results_and_refusals() {
     spec["cap"] = json!(2);
     spec["collections"] = json!(["All"]);
     let mut specs = vec![spec.clone()];
-    for (id, repo) in [("aws-wrong", "apps/api"), ("aws-limited", "apps/p*")] {
+    for (id, repo) in [
+        ("aws-wrong", "apps/api"),
+        ("aws-limited", "apps/p*"),
+        ("aws-expired", "apps/a*"),
+    ] {
         let mut s = spec.clone();
         s["credentialID"] = json!(id);
         s["repository"] = json!(repo);
@@ -201,6 +208,10 @@ async fn aws_ecr_credential_spec_scan_results_and_refusals() {
     assert!(
         errors
             .contains("credential \\\"aws-limited\\\" lacks the IAM permission ecr:DescribeImages"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("the session token of credential \\\"aws-expired\\\" has expired"),
         "{errors}"
     );
     assert!(!errors.contains(READER.1) && !errors.contains(NO_DESCRIBE.1));
