@@ -445,3 +445,38 @@ async fn without_keys_the_instance_role_or_the_web_identity_signs() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn a_helm_chart_is_known_by_artifact_media_type_and_skipped() {
+    let Some(reg) = upstream().await else {
+        return;
+    };
+    let p = reg.pusher();
+    let config = br#"{"name":"app","version":"0.1.0"}"#;
+    let layer = b"not really a chart";
+    let c = p.push_blob("charts/app", config).await.unwrap();
+    let l = p.push_blob("charts/app", layer).await.unwrap();
+    let chart = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": c, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": l, "size": layer.len()}],
+    }))
+    .unwrap();
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    p.push_manifest("charts/app", "0.1.0", oci, &chart)
+        .await
+        .unwrap();
+    let sim = start("aws", &options(&reg, 100)).await.unwrap();
+    let report = run(&sim.info, keys(READER.0, READER.1), 5).await.unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.images.iter().all(|i| i.repo != "charts/app"));
+    assert_eq!(report.images.len(), 5);
+    assert_eq!(report.skipped_total, 1);
+    assert_eq!(
+        (report.skipped[0].repo.as_str(), report.skipped[0].kind),
+        ("charts/app", crowsnest_registry::ArtifactKind::HelmChart)
+    );
+    // Listing only: DescribeRepositories and three DescribeImages, no manifest read.
+    assert_eq!(report.requests, 4);
+}

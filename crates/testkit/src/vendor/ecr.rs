@@ -81,6 +81,9 @@ struct Ecr {
     /// The upstream's images by repository (listings are served from it, not by a scan).
     by_repo: BTreeMap<String, Vec<UpstreamImage>>,
     url: String,
+    /// Manifest digest → its config's media type (ECR's `artifactMediaType`), read from the
+    /// upstream on first listing.
+    configs: Mutex<HashMap<String, Option<String>>>,
     page_size: usize,
     principals: Mutex<HashMap<String, Principal>>,
     /// Issued v2 passwords → epoch seconds of expiry.
@@ -138,6 +141,7 @@ pub(crate) fn start(
         upstream,
         by_repo,
         url: url.clone(),
+        configs: Mutex::new(HashMap::new()),
         page_size: options.page_size.max(1),
         principals: Mutex::new(principals),
         logins: Mutex::new(HashMap::new()),
@@ -240,6 +244,9 @@ async fn route(State(st): State<Arc<Ecr>>, req: Request) -> Response {
             caller.arn
         );
         return refuse(false, 400, "AccessDeniedException", &message);
+    }
+    if op == "DescribeImages" {
+        learn_configs(&st, input["repositoryName"].as_str().unwrap_or_default()).await;
     }
     let result = match op {
         "GetAuthorizationToken" => Ok(authorization(&st)),
@@ -559,7 +566,8 @@ fn describe_images(st: &Ecr, input: &Value, ids_only: bool) -> std::result::Resu
                 "imagePushedAt": pushed,
                 "imageManifestMediaType": first.media_type,
             });
-            if let Some(config) = config_media_type(&first.media_type) {
+            let config = st.configs.lock().unwrap().get(*digest).cloned().flatten();
+            if let Some(config) = config {
                 d["artifactMediaType"] = json!(config);
             }
             d
@@ -572,16 +580,30 @@ fn describe_images(st: &Ecr, input: &Value, ids_only: bool) -> std::result::Resu
     Ok(v)
 }
 
-/// The config media type ECR reports as `artifactMediaType` for a manifest media type.
-fn config_media_type(manifest: &str) -> Option<&'static str> {
-    match manifest {
-        "application/vnd.docker.distribution.manifest.v2+json" => {
-            Some("application/vnd.docker.container.image.v1+json")
+/// Reads the config media type of each of `repo`'s manifests not read yet (an index has none).
+async fn learn_configs(st: &Ecr, repo: &str) {
+    let Some(images) = st.by_repo.get(repo) else {
+        return;
+    };
+    for i in images {
+        if st.configs.lock().unwrap().contains_key(&i.digest) {
+            continue;
         }
-        "application/vnd.oci.image.manifest.v1+json" => {
-            Some("application/vnd.oci.image.config.v1+json")
-        }
-        _ => None,
+        let manifest: Value = match st
+            .http
+            .get(format!(
+                "{}/v2/{repo}/manifests/{}",
+                st.upstream.url, i.digest
+            ))
+            .header("accept", i.media_type.as_str())
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => Value::Null,
+        };
+        let config = manifest["config"]["mediaType"].as_str().map(str::to_string);
+        st.configs.lock().unwrap().insert(i.digest.clone(), config);
     }
 }
 
