@@ -63,3 +63,10 @@ UI_VENV=${CROWSNEST_UI_VENV:-/var/tmp/crowsnest-ui-venv}
 }
 AXE_DIR=${CROWSNEST_AXE_DIR:-/var/tmp/crowsnest-axe}
 [ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || npm install -q --no-audit --no-fund --prefix "$AXE_DIR" 'axe-core@4.14.1' >/dev/null
+# Vendor client libraries that prove the registry-type simulators faithful (crates/registry/tests/vendor/),
+# all in one venv; the tests find it at CROWSNEST_VENDOR_VENV or this default path.
+VENDOR_VENV=${CROWSNEST_VENDOR_VENV:-/var/tmp/crowsnest-vendor-venv}
+[ -x "$VENDOR_VENV/bin/python" ] || python3 -m venv "$VENDOR_VENV"
+# aws (ECR): boto3 against the simulator, moto in server mode as an independent ECR.
+"$VENDOR_VENV/bin/python" -c 'import boto3, moto.server' 2>/dev/null \
+  || "$VENDOR_VENV/bin/pip" install -q 'boto3==1.44.8' 'moto[server,ecr]==5.2.5'

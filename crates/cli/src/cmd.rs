@@ -1,5 +1,6 @@
 //! The subcommands. Each module owns one subcommand's arguments and its `run`.
 
+mod credential_file;
 mod db;
 mod discover;
 mod image;

@@ -7,6 +7,8 @@
 mod cluster;
 #[path = "tests/db_import.rs"]
 mod db_import;
+#[path = "tests/cloud.rs"]
+mod cloud;
 #[path = "tests/db_update.rs"]
 mod db_update;
 #[path = "tests/faults.rs"]

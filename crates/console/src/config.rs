@@ -23,6 +23,9 @@ pub struct ConsoleConfig {
     pub retention_days: i64,
     /// Where an empty `registry` (Docker Hub) points; only tests change it.
     pub docker_hub: Option<String>,
+    /// Vendor endpoint variables (`AWS_ENDPOINT_URL_ECR`, …) set over the process
+    /// environment's for registry discovery; only tests set them.
+    pub vendor_env: std::collections::BTreeMap<String, String>,
     /// Result reads (`/registry`, `/registry/names`, a CSV page) served at once; the rest wait
     /// their turn without using CPU. 0 means one per core. Bounding them keeps a crowd of
     /// readers from starving a running scan of the cores it needs.
@@ -59,6 +62,7 @@ impl ConsoleConfig {
             concurrent_reads: 0,
             retention_days: 30,
             docker_hub: None,
+            vendor_env: std::collections::BTreeMap::new(),
             transport: crate::tls::Transport::SelfSigned,
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(60),

@@ -112,6 +112,13 @@ fn engine_config(config: &ConsoleConfig, db_path: PathBuf) -> crowsnest_scanner:
     if let Some(hub) = &config.docker_hub {
         e.discovery.docker_hub = hub.clone();
     }
+    e.discovery.vendor =
+        e.discovery
+            .vendor
+            .clone()
+            .overlay(&crowsnest_registry::VendorEndpoints::from_pairs(
+                config.vendor_env.clone(),
+            ));
     e
 }
 

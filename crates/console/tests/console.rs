@@ -1,5 +1,6 @@
 mod auth;
 mod bodies;
+mod cloud;
 mod credentials;
 mod harness;
 mod load;

@@ -63,6 +63,10 @@ pub struct Credential {
     pub ca_cert: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub role_arn: String,
+    /// The external ID the role's trust policy asks for when `roleArn` is assumed (AWS STS
+    /// `ExternalId`); Crowsnest's addition beside Prisma's fields.
+    #[serde(rename = "externalID", skip_serializing_if = "String::is_empty")]
+    pub external_id: String,
     #[serde(rename = "useAWSRole")]
     pub use_aws_role: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -8,8 +8,11 @@
 //! later requests of the same scope, and asks again when the registry still answers 401. A
 //! [`RegistryAuth::Token`] login ([`token`]) is used exactly like Basic, refreshed before expiry.
 
+pub(crate) mod aws;
+pub(crate) mod sigv4;
 mod token;
 
+pub use aws::AwsIdentity;
 pub use token::{ProvidedToken, RefreshingToken, TokenProvider};
 
 use crate::RegistryError;
@@ -28,6 +31,9 @@ pub enum RegistryAuth {
     ClientCert { cert_pem: String, key_pem: String },
     /// A login that expires, minted by a provider and refreshed before expiry; used like Basic.
     Token(RefreshingToken),
+    /// An AWS identity, exchanged by [`connect`](crate::connect) for an ECR login
+    /// (`GetAuthorizationToken`); only `"aws"` registries take it.
+    Aws(AwsIdentity),
 }
 
 // Secrets never reach logs through Debug.
@@ -41,6 +47,7 @@ impl std::fmt::Debug for RegistryAuth {
                 .finish_non_exhaustive(),
             RegistryAuth::ClientCert { .. } => f.write_str("ClientCert"),
             RegistryAuth::Token(_) => f.write_str("Token"),
+            RegistryAuth::Aws(id) => id.fmt(f),
         }
     }
 }
@@ -91,7 +98,10 @@ impl Credentials {
                 Ok(Some((username.clone(), password.clone())))
             }
             RegistryAuth::Token(t) => t.login().await.map(Some),
-            RegistryAuth::Anonymous | RegistryAuth::ClientCert { .. } => Ok(None),
+            // An identity not exchanged for a login (only `connect` does that) sends nothing.
+            RegistryAuth::Anonymous | RegistryAuth::ClientCert { .. } | RegistryAuth::Aws(_) => {
+                Ok(None)
+            }
         }
     }
 }

@@ -11,6 +11,7 @@
 //! | `basic`, `dtr`            | Basic: `accountID` and `secret`                             |
 //! | `apiToken`, `gitlabToken` | Basic: `accountID` and `apiToken`                           |
 //! | `certificate`             | TLS client certificate: `secret` holds the PEM chain and key|
+//! | `aws`                     | AWS identity: `accountID` + `secret` (access key pair; `tokens` for temporary keys), `roleArn` + `externalID` to assume, `stsEndpoints`, `useSTSRegionalEndpoint`; `useAWSRole` without keys: the environment's. Exchanged for an ECR login |
 //! | anything else             | refused: "credential type … is not supported … yet"        |
 //!
 //! **Trust.** The credential's `skipVerify` applies. The CAs trusted beyond the system's are
@@ -19,7 +20,7 @@
 //! the credential's for pulls while discovery appended it a second time.
 //!
 //! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
-//! [`V2Source`]; every other type connects (an on-demand scan of one image needs only the pull
+//! [`V2Source`]; `aws` is ECR ([`discovery::ecr`]); every other type connects (an on-demand scan of one image needs only the pull
 //! client) but has no discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
@@ -71,15 +72,39 @@ impl Connection {
     /// `creds.ca_cert_pem` is used as given: combine the specification's CA in first.
     pub fn with_credentials(
         target: ScanTarget,
-        creds: Credentials,
+        mut creds: Credentials,
         options: &DiscoveryOptions,
     ) -> Result<Connection, RegistryError> {
         let endpoint = target.address().endpoint_with(&options.docker_hub);
+        // Cloud identities become the registry's login here, before the client exists.
+        let ecr = match target.kind() {
+            RegistryKind::Aws => Some(discovery::ecr::prepare(
+                &target,
+                &mut creds,
+                &options.vendor,
+                options.client.page_size,
+                options.client.request_timeout,
+            )?),
+            _ if matches!(creds.auth, RegistryAuth::Aws(_)) => {
+                return Err(RegistryError::Spec(format!(
+                    "an \"aws\" credential signs only for registries of type \"aws\", not {:?}",
+                    target.kind().as_str()
+                )));
+            }
+            _ => None,
+        };
         let client = RegistryClient::new(endpoint, creds, options.client.clone())?;
         let source: Option<Box<dyn Source>> = match target.kind() {
             RegistryKind::DockerV2 => Some(Box::new(V2Source::new(&target, client.clone())?)),
-            RegistryKind::Aws
-            | RegistryKind::Azure
+            RegistryKind::Aws => match ecr {
+                Some(api) => Some(Box::new(discovery::ecr::EcrSource::new(
+                    &target,
+                    client.clone(),
+                    api,
+                )?)),
+                None => None,
+            },
+            RegistryKind::Azure
             | RegistryKind::Gcr
             | RegistryKind::Jfrog
             | RegistryKind::Sonatype
@@ -149,6 +174,7 @@ fn credentials<E: std::fmt::Display>(
             username: cred.account_id.clone(),
             password: unseal(&cred.api_token)?,
         },
+        "aws" => RegistryAuth::Aws(aws_identity(cred, &unseal)?),
         "certificate" => {
             let (cert_pem, key_pem) = split_pem(&unseal(&cred.secret)?).ok_or_else(|| {
                 refused("the secret must hold a PEM certificate and its private key".into())
@@ -166,6 +192,47 @@ fn credentials<E: std::fmt::Display>(
         skip_verify: cred.skip_verify,
         ca_cert_pem: combine_ca(Some(&cred.ca_cert), None),
     })
+}
+
+/// The AWS identity of an `aws` credential: its key pair (the `tokens` temporary keys when
+/// they are set), else the environment's keys (`useAWSRole`), then the role to assume.
+fn aws_identity(
+    cred: &Credential,
+    unseal: &dyn Fn(&Secret) -> Result<String, RegistryError>,
+) -> Result<crate::AwsIdentity, RegistryError> {
+    let temporary = cred
+        .tokens
+        .as_ref()
+        .filter(|t| !t.aws_access_key_id.is_empty());
+    let identity = match temporary {
+        Some(t) => crate::AwsIdentity::access_key(
+            &cred.id,
+            &t.aws_access_key_id,
+            unseal(&t.aws_secret_access_key)?,
+            Some(unseal(&t.token)?),
+        ),
+        None if cred.account_id.is_empty() && cred.use_aws_role => {
+            crate::AwsIdentity::from_environment()
+        }
+        None => {
+            let secret = unseal(&cred.secret)?;
+            if cred.account_id.is_empty() || secret.is_empty() {
+                return Err(RegistryError::Credential {
+                    id: cred.id.clone(),
+                    message: "an aws credential needs accountID (the access key ID) and secret \
+                              (the secret access key), or useAWSRole"
+                        .into(),
+                });
+            }
+            crate::AwsIdentity::access_key(&cred.id, &cred.account_id, secret, None)
+        }
+    };
+    Ok(identity
+        .assuming(&cred.role_arn, Some(&cred.external_id))
+        .with_sts(
+            cred.sts_endpoints.first().map(String::as_str),
+            cred.use_sts_regional_endpoint,
+        ))
 }
 
 /// The CA bundle to trust: `first` then `second`, blank ones left out, the same PEM once.

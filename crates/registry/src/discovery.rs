@@ -18,6 +18,7 @@
 //! repository, only the tags its [`plan`] can still choose, so neither an endless catalog nor
 //! a million-tag repository is ever held whole.
 
+pub(crate) mod ecr;
 mod limits;
 mod name_order;
 mod plan;
@@ -52,6 +53,9 @@ pub struct DiscoveryOptions {
     pub concurrency: usize,
     /// What discovery keeps and resolves at most (the client bounds what it reads).
     pub limits: DiscoveryLimits,
+    /// The vendors' endpoint and region variables (`AWS_ENDPOINT_URL_ECR`, …); the process
+    /// environment's by default.
+    pub vendor: crate::VendorEndpoints,
 }
 
 impl Default for DiscoveryOptions {
@@ -61,6 +65,7 @@ impl Default for DiscoveryOptions {
             docker_hub: DOCKER_HUB_REGISTRY.to_string(),
             concurrency: 16,
             limits: DiscoveryLimits::default(),
+            vendor: crate::VendorEndpoints::from_env(),
         }
     }
 }

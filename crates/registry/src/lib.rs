@@ -51,11 +51,14 @@ mod config;
 mod connect;
 mod digest;
 mod discovery;
+mod endpoints;
 mod error;
 mod manifest;
 
 pub use artifact::{ArtifactKind, classify_manifest, classify_tag};
-pub use auth::{Credentials, ProvidedToken, RefreshingToken, RegistryAuth, TokenProvider};
+pub use auth::{
+    AwsIdentity, Credentials, ProvidedToken, RefreshingToken, RegistryAuth, TokenProvider,
+};
 pub use blob::BlobReader;
 pub use client::{
     ClientOptions, Listing, MAX_LIST_ENTRIES, MAX_PAGE_BYTES, ManifestHead, RegistryClient,
@@ -71,6 +74,7 @@ pub use discovery::{
     MAX_TAGS_PER_REPOSITORY, SkippedArtifact, Source, TagKey, TagVisit, V2Source, VersionPattern,
     discover, run as run_discovery, run_limited as run_discovery_limited,
 };
+pub use endpoints::{VENDOR_VARIABLES, VendorEndpoints};
 pub use error::RegistryError;
 pub use manifest::{
     DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED, Descriptor, ImageManifest,

@@ -51,6 +51,14 @@ pub(crate) struct DiscoverArgs {
     /// Private key (PEM) of --client-cert.
     #[arg(long, value_name = "PEM", requires = "client_cert")]
     client_key: Option<PathBuf>,
+    /// A Console credential body (JSON, as `POST /credentials` takes it, secrets in
+    /// `secret.plain`): every credential type the Console takes, e.g. `aws`.
+    #[arg(
+        long,
+        value_name = "FILE.json",
+        conflicts_with_all = ["username", "client_cert"]
+    )]
+    credential: Option<PathBuf>,
     /// Registry endpoint used for an empty `registry` (Docker Hub); for local stand-ins.
     #[arg(long, hide = true, value_name = "URL")]
     docker_hub: Option<String>,
@@ -101,7 +109,21 @@ pub(crate) async fn run(args: DiscoverArgs, _global: &Global) -> anyhow::Result<
     if let Some(hub) = args.docker_hub {
         options.docker_hub = hub;
     }
-    let report = discover(&spec, creds, &options).await?;
+    let report = match &args.credential {
+        Some(path) => {
+            let mut cred = super::credential_file::load(path)?;
+            cred.skip_verify |= creds.skip_verify;
+            if let Some(ca) = creds.ca_cert_pem {
+                cred.ca_cert = format!("{}\n{ca}", cred.ca_cert);
+            }
+            let target = crowsnest_model::ScanTarget::from_spec(&spec)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.spec.display()))?;
+            super::credential_file::connect_with(&target, &cred, &options)?
+                .discover(options.concurrency)
+                .await?
+        }
+        None => discover(&spec, creds, &options).await?,
+    };
     super::out(format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     if report.errors.is_empty() {
         Ok(ExitCode::SUCCESS)

@@ -44,7 +44,8 @@ const MAX_MARGIN: Duration = Duration::from_secs(5 * 60);
 #[derive(Clone)]
 pub struct RefreshingToken {
     provider: Arc<dyn TokenProvider>,
-    current: Arc<tokio::sync::Mutex<Option<(ProvidedToken, Instant)>>>,
+    /// The login, when to replace it, and when it was obtained.
+    current: Arc<tokio::sync::Mutex<Option<(ProvidedToken, Instant, Instant)>>>,
 }
 
 impl std::fmt::Debug for RefreshingToken {
@@ -78,7 +79,7 @@ impl RefreshingToken {
     /// [`login`](Self::login) as of `now` (tests move time without waiting).
     pub(crate) async fn login_at(&self, now: Instant) -> Result<(String, String), RegistryError> {
         let mut current = self.current.lock().await;
-        if let Some((t, refresh_at)) = current.as_ref()
+        if let Some((t, refresh_at, _)) = current.as_ref()
             && now < *refresh_at
         {
             return Ok((t.username.clone(), t.secret.clone()));
@@ -86,8 +87,20 @@ impl RefreshingToken {
         let fresh = self.provider.token().await?;
         let refresh_at = refresh_time(now, fresh.expires_at);
         let login = (fresh.username.clone(), fresh.secret.clone());
-        *current = Some((fresh, refresh_at));
+        *current = Some((fresh, refresh_at, Instant::now()));
         Ok(login)
+    }
+
+    /// The registry refused the login sent at `sent_at`: forget it, unless it was already
+    /// replaced since (many requests refused at once ask the provider once).
+    pub(crate) async fn refused(&self, sent_at: Instant) {
+        let mut current = self.current.lock().await;
+        if current
+            .as_ref()
+            .is_some_and(|(_, _, obtained)| *obtained <= sent_at)
+        {
+            *current = None;
+        }
     }
 }
 
@@ -142,6 +155,25 @@ mod tests {
         *provider.now.lock().unwrap() = at(3600 - 300);
         assert_eq!(token.login_at(at(3600 - 300)).await.unwrap().1, "t2");
         assert_eq!(token.clone().login_at(at(3600)).await.unwrap().1, "t2");
+        assert_eq!(*provider.calls.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refused_login_is_replaced_once() {
+        let start = Instant::now();
+        let provider = Arc::new(Counting {
+            now: Mutex::new(start),
+            lifetime: Duration::from_secs(12 * 3600),
+            calls: Mutex::new(0),
+        });
+        let token = RefreshingToken::new(provider.clone());
+        assert_eq!(token.login().await.unwrap().1, "t1");
+        let sent = Instant::now();
+        token.refused(sent).await;
+        assert_eq!(token.login().await.unwrap().1, "t2");
+        // A second request refused with t1 (sent before t2 was obtained) keeps t2.
+        token.refused(sent).await;
+        assert_eq!(token.login().await.unwrap().1, "t2");
         assert_eq!(*provider.calls.lock().unwrap(), 2);
     }
 

@@ -64,6 +64,7 @@ impl Inner {
         let mut challenged = false;
         loop {
             attempt += 1;
+            let sent_at = std::time::Instant::now();
             match self.attempt(&call, &url, want).await {
                 Ok(Outcome::Done(reply)) => return Ok(*reply),
                 Ok(Outcome::Redirect(next)) => {
@@ -82,6 +83,18 @@ impl Inner {
                         return Err(self.rejected(&url, challenge.as_ref(), &message));
                     }
                     challenged = true;
+                    // A provider's login refused where Basic was already sent: it lapsed early
+                    // or was revoked, so the retry asks the provider for a new one.
+                    let sent_basic = matches!(
+                        *self.scheme.lock().unwrap_or_else(|p| p.into_inner()),
+                        Scheme::Basic
+                    );
+                    if sent_basic
+                        && matches!(challenge, Some(Challenge::Basic))
+                        && let crate::RegistryAuth::Token(t) = &self.creds.auth
+                    {
+                        t.refused(sent_at).await;
+                    }
                     self.answer_challenge(&url, challenge, &message, call.scope.as_deref())
                         .await?;
                     attempt -= 1;

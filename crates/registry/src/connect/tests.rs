@@ -87,7 +87,7 @@ fn each_credential_type_maps_to_its_auth() {
 fn unusable_credentials_are_clear_errors_naming_the_credential() {
     let asked = RefCell::new(Vec::new());
     let reveal = revealer(&asked);
-    for kind in ["aws", "azure", "gcp", "ibmCloud", "oci", "kubeconfig"] {
+    for kind in ["azure", "gcp", "ibmCloud", "oci", "kubeconfig"] {
         let e = credentials(&cred(kind), &reveal).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -177,7 +177,7 @@ fn docker_hub_connects_to_the_configured_endpoint_under_every_spelling() {
 #[tokio::test]
 async fn other_registry_types_connect_but_have_no_discovery_yet() {
     let none = |_: &Secret| -> Result<String, String> { unreachable!("no credential") };
-    for version in ["aws", "harbor", "gitlab"] {
+    for version in ["harbor", "gitlab"] {
         let conn = connect(
             &target(version, "reg.example", ""),
             None,
@@ -207,4 +207,42 @@ async fn a_connection_can_move_between_tasks() {
         .unwrap()
         .unwrap();
     assert_eq!(name, "reg.example");
+}
+
+#[test]
+fn aws_credentials_become_an_identity_with_role_and_sts() {
+    let asked = RefCell::new(Vec::new());
+    let reveal = revealer(&asked);
+    let mut c = cred("aws");
+    c.account_id = "AKIAEXAMPLE".into();
+    c.role_arn = "arn:aws:iam::123456789012:role/scan".into();
+    c.external_id = "ext-1".into();
+    c.sts_endpoints = vec!["sts.eu-west-1.amazonaws.com".into()];
+    let RegistryAuth::Aws(id) = credentials(&c, &reveal).unwrap().auth else {
+        panic!("an aws credential is an AWS identity");
+    };
+    let keys = id.keys.clone().unwrap();
+    assert_eq!(keys.access_key_id, "AKIAEXAMPLE");
+    assert_eq!(keys.secret_access_key, "pw");
+    assert_eq!(
+        id.role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/scan")
+    );
+    assert_eq!(id.external_id.as_deref(), Some("ext-1"));
+    assert_eq!(
+        id.sts_endpoint.as_deref(),
+        Some("sts.eu-west-1.amazonaws.com")
+    );
+    let mut c = cred("aws");
+    c.account_id.clear();
+    assert_eq!(
+        credentials(&c, &reveal).unwrap_err().to_string(),
+        "credential \"c1\": an aws credential needs accountID (the access key ID) and secret \
+         (the secret access key), or useAWSRole"
+    );
+    c.use_aws_role = true;
+    assert!(matches!(
+        credentials(&c, &reveal).unwrap().auth,
+        RegistryAuth::Aws(crate::AwsIdentity { keys: None, .. })
+    ));
 }

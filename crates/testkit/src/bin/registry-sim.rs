@@ -13,6 +13,8 @@ const USAGE: &str = "usage: registry-sim --kind KIND --listen 127.0.0.1:PORT \
                      --upstream http://HOST:PORT [--page-size N]";
 
 fn main() {
+    // reqwest is built without a crypto provider (see the workspace manifest): ring it is.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     if let Err(e) = run() {
         eprintln!("registry-sim: {e}");
         std::process::exit(2);

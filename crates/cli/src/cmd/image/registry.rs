@@ -33,6 +33,10 @@ pub(crate) struct RegistryFlags {
     /// Read the registry password from the first line of standard input.
     #[arg(long, requires = "username", conflicts_with = "password")]
     pub(crate) password_stdin: bool,
+    /// A Console credential body (JSON, as `POST /credentials` takes it, secrets in
+    /// `secret.plain`); an `aws` credential logs in to ECR.
+    #[arg(long, value_name = "FILE.json", conflicts_with = "username")]
+    pub(crate) credential: Option<std::path::PathBuf>,
     /// Talk plain HTTP to the registry (local registries without TLS).
     #[arg(long)]
     pub(crate) plain_http: bool,
@@ -94,14 +98,35 @@ pub(super) async fn read_registry(
     show_progress: bool,
 ) -> Result<Analysed, Failure> {
     let r = RegistryRef::parse(raw).map_err(|e| Failure::Usage(e.to_string()))?;
-    let creds = credentials(args, &r)?;
     let address = if args.plain_http {
         format!("http://{}", r.host())
     } else {
         r.host().to_string()
     };
-    let client = RegistryClient::new(&address, creds, ClientOptions::default())
-        .map_err(|e| Failure::Usage(format!("{r}: {e}")))?;
+    let (client, registry_type) = match &args.credential {
+        // The Console's credential → auth mapping, so cloud credentials work here too.
+        Some(path) => {
+            let mut cred = super::super::credential_file::load(path)
+                .map_err(|e| Failure::Usage(format!("{e:#}")))?;
+            cred.skip_verify |= args.insecure;
+            let version = super::super::credential_file::registry_type(&cred);
+            let target = super::super::credential_file::image_target(version, &address, &r.repo)
+                .map_err(|e| Failure::Usage(format!("{r}: {e}")))?;
+            let conn = super::super::credential_file::connect_with(
+                &target,
+                &cred,
+                &crowsnest_registry::DiscoveryOptions::default(),
+            )
+            .map_err(|e| Failure::Image(format!("{r}: {e}")))?;
+            (conn.client().clone(), version)
+        }
+        None => {
+            let creds = credentials(args, &r)?;
+            let client = RegistryClient::new(&address, creds, ClientOptions::default())
+                .map_err(|e| Failure::Usage(format!("{r}: {e}")))?;
+            (client, "2")
+        }
+    };
     let platform = args.platform.unwrap_or_default();
     let bar = Bar::new(show_progress, Unit::Layers);
     if show_progress {
@@ -137,7 +162,7 @@ pub(super) async fn read_registry(
         registry: r.registry_name().to_string(),
         repo: r.repo.clone(),
         tag: r.tag.clone(),
-        registry_type: "2",
+        registry_type,
         pull: analysed.pull,
         analysis: analysed.analysis,
     })
