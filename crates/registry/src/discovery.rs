@@ -18,12 +18,15 @@
 //! repository, only the tags its [`plan`] can still choose, so neither an endless catalog nor
 //! a million-tag repository is ever held whole.
 
+mod harbor;
 mod limits;
+mod mgmt_api;
 mod name_order;
 mod plan;
 mod v2;
 mod version_pattern;
 
+pub(crate) use harbor::HarborSource;
 pub use limits::{
     DATE_CAP_CANDIDATES, DiscoveryLimits, MAX_IMAGES, MAX_REPOSITORIES, MAX_TAGS_PER_REPOSITORY,
 };

@@ -14,6 +14,8 @@ mod discovery;
 mod faults;
 #[path = "tests/large.rs"]
 mod large;
+#[path = "tests/sim_harbor.rs"]
+mod sim_harbor;
 #[path = "tests/sims.rs"]
 mod sims;
 #[path = "tests/support.rs"]
