@@ -271,3 +271,85 @@ async fn harbor_errors_say_what_to_fix() {
         .to_string();
     assert!(e.contains("no Harbor 2.x API at"), "{e}");
 }
+
+/// The Python of the shared vendor-client venv (scripts/test-deps.sh), or `None` (after saying
+/// why) when it or `module` is missing; with CROWSNEST_REQUIRE_REGISTRY set that fails instead.
+pub(crate) fn vendor_python(module: &str) -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("CROWSNEST_VENDOR_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/var/tmp/crowsnest-vendor-venv".into());
+    let python = venv.join("bin/python");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    let why = format!(
+        "{module} is not installed in {} (run scripts/test-deps.sh)",
+        venv.display()
+    );
+    assert!(
+        std::env::var_os("CROWSNEST_REQUIRE_REGISTRY").is_none(),
+        "{why}"
+    );
+    eprintln!("skipped: {why}");
+    None
+}
+
+/// `harborapi`, whose models come from Harbor's swagger, reads the simulator: projects,
+/// repositories and artifacts parse and validate, its `Link` paging (page size 2) and its own
+/// double encoding reach every artifact, and its exceptions read the error bodies.
+#[tokio::test]
+async fn harborapi_reads_the_simulator() {
+    let Some(python) = vendor_python("harborapi") else {
+        return;
+    };
+    let Some((reg, shown)) = showcase_registry(3).await else {
+        return;
+    };
+    let sim = start("harbor", &options(&reg, 100)).await.unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vendor/harbor_client.py");
+    let url = sim.url.clone();
+    // Off the runtime's thread, which serves the simulator meanwhile.
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .args([script, &url, ROBOT, ROBOT_SECRET])
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["projects"], serde_json::json!(["big", "team"]));
+    let api = v["artifacts"]["team/api"].as_array().unwrap();
+    assert_eq!(api.len(), 5, "{api:?}");
+    let three = api
+        .iter()
+        .find(|a| a["digest"] == shown.three_tags.as_str())
+        .unwrap();
+    assert_eq!(
+        three["tags"],
+        serde_json::json!(["1.1", "latest", "stable"])
+    );
+    assert_eq!(three["push_time"], "2024-02-01T00:00:00+00:00");
+    assert!(api.iter().any(|a| a["type"] == "CHART"));
+    let untagged = api
+        .iter()
+        .find(|a| a["digest"] == shown.untagged.as_str())
+        .unwrap();
+    assert_eq!(untagged["tags"], serde_json::json!([]));
+    assert_eq!(
+        v["artifacts"]["team/sub/worker"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(v["artifacts"]["big/many"].as_array().unwrap().len(), 3);
+    assert_eq!(v["wrong_secret"], serde_json::json!(["UNAUTHORIZED"]));
+    assert_eq!(v["nolist"], serde_json::json!(["FORBIDDEN"]));
+}
