@@ -3,13 +3,17 @@
 //! untagged image, a nested repository name (double URL-encoding), a repository with more
 //! artifacts than one page of 100 holds, and a repository outside any project.
 
-use crate::{ImageBuilder, Pusher, Result};
+use crate::{ImageBuilder, Pusher, Result, tar_layer};
 
 /// What [`push`] wrote, for tests to check against.
 #[derive(Debug, Clone)]
 pub struct Showcase {
     /// `team/api`'s artifact tagged `1.1`, `latest` and `stable`.
     pub three_tags: String,
+    /// Its config blob's digest.
+    pub three_tags_config: String,
+    /// The one layer every showcase image shares.
+    pub layer: String,
     /// The cosign signature tag of that artifact (`sha256-<hex>.sig`).
     pub signature_tag: String,
     /// `team/api`'s untagged image (tagged `untagged-old` upstream, hidden by the simulator).
@@ -22,7 +26,18 @@ pub struct Showcase {
 /// `1.1`; the Helm chart `chart-0.1.0`; one untagged image), `team/sub/worker` (`v1`, `v2`),
 /// `big/many` (`many` images `t000`…, one minute apart) and `web:2.0` (no project).
 pub async fn push(p: &Pusher, many: usize) -> Result<Showcase> {
-    let img = |label: &str, created: &str| ImageBuilder::oci().created(created).label(label);
+    // One real layer (an Alpine-style os-release) shared by every image: each differs by its
+    // config alone, so a scanner reads the layer once.
+    let base = tar_layer(&[(
+        "etc/os-release",
+        "ID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n",
+    )]);
+    let img = |label: &str, created: &str| {
+        ImageBuilder::oci()
+            .created(created)
+            .label(label)
+            .layers(vec![base.clone()])
+    };
     p.push_image("team/api", "1.0", &img("api-1.0", "2024-01-01T00:00:00Z"))
         .await?;
     let shared = img("api-1.1", "2024-02-01T00:00:00Z");
@@ -103,6 +118,8 @@ pub async fn push(p: &Pusher, many: usize) -> Result<Showcase> {
         .await?;
     Ok(Showcase {
         three_tags: three.digest,
+        three_tags_config: three.config_digest,
+        layer: three.layers[0].0.clone(),
         signature_tag,
         untagged: untagged.digest,
         many,
