@@ -353,3 +353,51 @@ async fn harborapi_reads_the_simulator() {
     assert_eq!(v["wrong_secret"], serde_json::json!(["UNAUTHORIZED"]));
     assert_eq!(v["nolist"], serde_json::json!(["FORBIDDEN"]));
 }
+
+/// BENCHMARKS.md (issue 14): 200 repositories × 50 tags, `cap` 5, discovered through the Harbor
+/// simulator and, as the baseline in the same run, as type `2` straight from the same content
+/// (a testkit `SimRegistry`). Prints requests and wall time; asserts only the image count.
+/// `cargo nextest run -p crowsnest-registry --run-ignored only --no-capture bench_harbor`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: run by hand (BENCHMARKS.md)"]
+async fn bench_harbor_200x50_cap5() {
+    // reqwest is built without a crypto provider; the registry tests' other paths install it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut b = crowsnest_testkit::SimRegistryBuilder::new().page_size(100);
+    for r in 0..200 {
+        b = b.repository(&format!("bench/r{r:03}"), 50);
+    }
+    let upstream = b.start().await.unwrap();
+    let opts = crowsnest_testkit::vendor::SimOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        upstream: upstream.url().to_string(),
+        page_size: 100,
+    };
+    let sim = start("harbor", &opts).await.unwrap();
+    let mut v2 = spec_of(&sim, |s| s.cap = 5);
+    v2.version = "2".into();
+    v2.registry = upstream.url().to_string();
+    let harbor = spec_of(&sim, |s| s.cap = 5);
+    for round in 0..2 {
+        for (name, spec, creds) in [
+            ("type 2", &v2, Credentials::anonymous()),
+            ("harbor", &harbor, robot()),
+        ] {
+            let t = std::time::Instant::now();
+            let r = discover(
+                spec,
+                creds,
+                &crowsnest_registry::DiscoveryOptions::default(),
+            )
+            .await
+            .unwrap();
+            let ms = t.elapsed().as_millis();
+            assert_eq!(r.images.len(), 1000, "{name}: {:?}", r.errors.first());
+            println!(
+                "round {round} {name}: {} images, {} requests, {ms} ms",
+                r.images.len(),
+                r.requests
+            );
+        }
+    }
+}

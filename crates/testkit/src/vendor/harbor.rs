@@ -103,10 +103,7 @@ struct Facts {
 
 async fn facts(http: &reqwest::Client, upstream: &str, img: &UpstreamImage) -> Result<Facts> {
     let m: Value = http
-        .get(format!(
-            "{upstream}/v2/{}/manifests/{}",
-            img.repo, img.digest
-        ))
+        .get(format!("{upstream}/v2/{}/manifests/{}", img.repo, img.tag))
         .header("accept", ACCEPT)
         .send()
         .await
