@@ -20,12 +20,13 @@
 //!
 //! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
 //! [`V2Source`]; `harbor` is Harbor's API (`discovery/harbor.rs`), with the same credential as
-//! Basic; every other type connects (an on-demand scan of one image needs only the pull
+//! Basic; `jfrog` is Artifactory's (`discovery/jfrog.rs`); every other type connects (an on-demand scan of one image needs only the pull
 //! client) but has no discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
 use crate::discovery::{
-    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, HarborSource, Source, V2Source,
+    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, HarborSource, JfrogSource, Source,
+    V2Source,
 };
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -86,10 +87,15 @@ impl Connection {
                 &options.client,
                 endpoint,
             )?)),
+            RegistryKind::Jfrog => Some(Box::new(JfrogSource::new(
+                &target,
+                &creds,
+                &options.client,
+                endpoint,
+            )?)),
             RegistryKind::Aws
             | RegistryKind::Azure
             | RegistryKind::Gcr
-            | RegistryKind::Jfrog
             | RegistryKind::Sonatype
             | RegistryKind::CoreOs
             | RegistryKind::RedHat

@@ -19,6 +19,7 @@
 //! a million-tag repository is ever held whole.
 
 mod harbor;
+mod jfrog;
 mod limits;
 mod mgmt_api;
 mod name_order;
@@ -27,6 +28,7 @@ mod v2;
 mod version_pattern;
 
 pub(crate) use harbor::HarborSource;
+pub(crate) use jfrog::JfrogSource;
 pub use limits::{
     DATE_CAP_CANDIDATES, DiscoveryLimits, MAX_IMAGES, MAX_REPOSITORIES, MAX_TAGS_PER_REPOSITORY,
 };

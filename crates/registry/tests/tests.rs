@@ -16,6 +16,8 @@ mod faults;
 mod large;
 #[path = "tests/sim_harbor.rs"]
 mod sim_harbor;
+#[path = "tests/sim_jfrog.rs"]
+mod sim_jfrog;
 #[path = "tests/sims.rs"]
 mod sims;
 #[path = "tests/support.rs"]

@@ -355,7 +355,7 @@ async fn harborapi_reads_the_simulator() {
 }
 
 /// BENCHMARKS.md (issue 14): 200 repositories × 50 tags, `cap` 5, discovered through the Harbor
-/// simulator and, as the baseline in the same run, as type `2` straight from the same content
+/// and Artifactory simulators and, as the baseline in the same run, as type `2` straight from the same content
 /// (a testkit `SimRegistry`). Prints requests and wall time; asserts only the image count.
 /// `cargo nextest run -p crowsnest-registry --run-ignored only --no-capture bench_harbor`
 #[tokio::test(flavor = "multi_thread")]
@@ -378,10 +378,20 @@ async fn bench_harbor_200x50_cap5() {
     v2.version = "2".into();
     v2.registry = upstream.url().to_string();
     let harbor = spec_of(&sim, |s| s.cap = 5);
+    // The same content as Artifactory: repository key `bench`, images `r000`….
+    let jfrog_sim = start("jfrog", &opts).await.unwrap();
+    let mut jfrog: RegistrySpecification =
+        serde_json::from_value(jfrog_sim.info.spec.clone()).unwrap();
+    jfrog.cap = 5;
+    let jfrog_creds = Credentials::basic(
+        crowsnest_testkit::vendor::jfrog::USER,
+        crowsnest_testkit::vendor::jfrog::TOKEN,
+    );
     for round in 0..2 {
         for (name, spec, creds) in [
             ("type 2", &v2, Credentials::anonymous()),
             ("harbor", &harbor, robot()),
+            ("jfrog", &jfrog, jfrog_creds.clone()),
         ] {
             let t = std::time::Instant::now();
             let r = discover(
