@@ -128,3 +128,85 @@ async fn harbor_through_the_console() {
         .collect();
     assert_eq!(more_than_once, [&shown.three_tags_config], "{stats}");
 }
+
+/// Artifactory through the Console: a `basic` credential holding an access token, a
+/// `version: "jfrog"` specification with all three `jfrogRepoTypes`, scanned; the results are
+/// each image once (the virtual repository over the local one and the remote cache adds none),
+/// pulled by repository path.
+#[tokio::test]
+async fn jfrog_through_the_console() {
+    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+        return;
+    };
+    let layer =
+        crowsnest_testkit::tar_layer(&[("etc/os-release", "ID=alpine\nVERSION_ID=3.19.1\n")]);
+    let p = registry.pusher();
+    for (repo, tag) in [
+        ("docker-local/app", "1.0"),
+        ("docker-local/app", "2.0"),
+        ("docker-local/tools/cli", "v1"),
+        ("docker-remote/library/alpine", "3.19"),
+    ] {
+        let img = crowsnest_testkit::ImageBuilder::oci()
+            .label(&format!("{repo}:{tag}"))
+            .layers(vec![layer.clone()]);
+        p.push_image(repo, tag, &img).await.unwrap();
+    }
+    let options = SimOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        upstream: registry.url(),
+        page_size: 2,
+    };
+    let sim = start("jfrog", &options).await.unwrap();
+    let c = console().start().await;
+    let a = "/api/v32.04";
+    let credential = sim.info.credential.as_ref().unwrap().to_string();
+    let r = c
+        .admin(Method::POST, &format!("{a}/credentials"), Some(&credential))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = c
+        .admin(
+            Method::POST,
+            &format!("{a}/settings/registry?scanLater=true"),
+            Some(&sim.info.spec.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = c
+        .admin(Method::POST, &format!("{a}/registry/scan"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    c.wait_for_scan(4).await;
+    let results = c.get(&format!("{a}/registry?limit=50")).await.json();
+    let mut got: Vec<String> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}:{}",
+                i["repoTag"]["repo"].as_str().unwrap(),
+                i["repoTag"]["tag"].as_str().unwrap()
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = sim
+        .info
+        .images
+        .iter()
+        .map(|i| format!("{}:{}", i.repo, i.tag))
+        .collect();
+    want.sort();
+    let status = c.get("/api/v1/statuses/registry").await.json();
+    assert_eq!(got, want, "{status}");
+    assert!(
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["osDistro"] == "alpine"),
+        "{results}"
+    );
+}
