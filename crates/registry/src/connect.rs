@@ -20,13 +20,15 @@
 //!
 //! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
 //! [`V2Source`]; `harbor` is Harbor's API (`discovery/harbor.rs`), with the same credential as
-//! Basic; `jfrog` is Artifactory's (`discovery/jfrog.rs`); every other type connects (an on-demand scan of one image needs only the pull
-//! client) but has no discovery yet, and [`Connection::source`] says so.
+//! Basic; `jfrog` is Artifactory's (`discovery/jfrog.rs`); `sonatype` is a Nexus Docker
+//! connector as a v2 root (`discovery/sonatype.rs`); every other type connects (an on-demand
+//! scan of one image needs only the pull client) but has no discovery yet, and
+//! [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
 use crate::discovery::{
     self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, HarborSource, JfrogSource, Source,
-    V2Source,
+    V2Source, sonatype_connector,
 };
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -93,10 +95,10 @@ impl Connection {
                 &options.client,
                 endpoint,
             )?)),
+            RegistryKind::Sonatype => Some(Box::new(sonatype_connector(&target, client.clone())?)),
             RegistryKind::Aws
             | RegistryKind::Azure
             | RegistryKind::Gcr
-            | RegistryKind::Sonatype
             | RegistryKind::CoreOs
             | RegistryKind::RedHat
             | RegistryKind::Bluemix

@@ -18,6 +18,8 @@ mod large;
 mod sim_harbor;
 #[path = "tests/sim_jfrog.rs"]
 mod sim_jfrog;
+#[path = "tests/sim_sonatype.rs"]
+mod sim_sonatype;
 #[path = "tests/sims.rs"]
 mod sims;
 #[path = "tests/support.rs"]
