@@ -70,3 +70,6 @@ VENDOR_VENV=${CROWSNEST_VENDOR_VENV:-/var/tmp/crowsnest-vendor-venv}
 # aws (ECR): boto3 against the simulator, moto in server mode as an independent ECR.
 "$VENDOR_VENV/bin/python" -c 'import boto3, moto.server' 2>/dev/null \
   || "$VENDOR_VENV/bin/pip" install -q 'boto3==1.44.8' 'moto[server,ecr]==5.2.5'
+# harbor: harborapi, an independent Harbor v2.0 client, against the Harbor simulator.
+"$VENDOR_VENV/bin/python" -c 'import harborapi' 2>/dev/null \
+  || "$VENDOR_VENV/bin/pip" install -q 'harborapi==0.26.2'

@@ -13,6 +13,8 @@ mod cloud;
 mod db_update;
 #[path = "tests/faults.rs"]
 mod faults;
+#[path = "tests/harbor.rs"]
+mod harbor;
 #[path = "tests/image_errors.rs"]
 mod image_errors;
 #[path = "tests/image_filters.rs"]

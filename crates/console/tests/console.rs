@@ -1,3 +1,4 @@
+mod artifact_managers;
 mod auth;
 mod bodies;
 mod cloud;

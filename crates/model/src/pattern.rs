@@ -56,6 +56,12 @@ impl NamePattern {
     pub fn exact(&self) -> Option<&str> {
         (self.kind == Kind::Exact).then_some(self.needle.as_str())
     }
+
+    /// The lower-cased text every match starts with, for exact and starts-with patterns, so a
+    /// caller can narrow a listing (Harbor's `project/*` lists one project's repositories).
+    pub fn literal_prefix(&self) -> Option<&str> {
+        matches!(self.kind, Kind::Exact | Kind::Prefix).then_some(self.needle.as_str())
+    }
 }
 
 /// An include pattern with a list of exclusions: a name is selected when the include matches and
@@ -97,6 +103,12 @@ mod tests {
         assert!(NamePattern::new("*sci*").matches("onescience"));
         assert!(NamePattern::new("").matches("anything"));
         assert!(NamePattern::new("*").matches("anything"));
+        assert_eq!(NamePattern::new("Team/*").literal_prefix(), Some("team/"));
+        assert_eq!(
+            NamePattern::new("team/api").literal_prefix(),
+            Some("team/api")
+        );
+        assert_eq!(NamePattern::new("*/api").literal_prefix(), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub struct ScanTarget {
     collections: Vec<String>,
     credential_id: Option<String>,
     ca_cert: Option<String>,
+    jfrog_repo_types: Vec<String>,
 }
 
 /// How many workers scan a specification's images: `requested` (its `scanners`) clamped to
@@ -81,6 +82,7 @@ impl ScanTarget {
             collections: spec.collections.clone(),
             credential_id: non_empty(&spec.credential_id),
             ca_cert: non_empty(&spec.ca_cert),
+            jfrog_repo_types: spec.jfrog_repo_types.clone(),
         })
     }
 
@@ -134,6 +136,11 @@ impl ScanTarget {
     /// The credential to authenticate with, when the specification names one.
     pub fn credential_id(&self) -> Option<&str> {
         self.credential_id.as_deref()
+    }
+
+    /// `jfrogRepoTypes` (`local`, `remote`, `virtual`), checked; empty when not given.
+    pub fn jfrog_repo_types(&self) -> &[String] {
+        &self.jfrog_repo_types
     }
 
     /// The specification's own `caCert` (PEM), when it has one.

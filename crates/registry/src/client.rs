@@ -7,10 +7,10 @@
 //! verify what comes back: manifests and configs against their digests before parsing, blobs
 //! while they stream.
 
-mod paging;
+pub(crate) mod paging;
 pub use paging::{Listing, Visit};
-mod retry;
-mod transport;
+pub(crate) mod retry;
+pub(crate) mod transport;
 
 use crate::artifact::ArtifactKind;
 use crate::auth::{Credentials, RegistryAuth, Scheme, TokenCache};
@@ -184,7 +184,10 @@ pub(crate) fn base_url(address: &str) -> Result<Url, RegistryError> {
     Ok(url)
 }
 
-fn build_http(creds: &Credentials, opts: &ClientOptions) -> Result<reqwest::Client, RegistryError> {
+pub(crate) fn build_http(
+    creds: &Credentials,
+    opts: &ClientOptions,
+) -> Result<reqwest::Client, RegistryError> {
     // reqwest is built without a crypto provider so that aws-lc is never compiled; ring is
     // installed process-wide here. A second install fails harmlessly.
     let _ = rustls::crypto::ring::default_provider().install_default();

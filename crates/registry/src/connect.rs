@@ -20,12 +20,16 @@
 //! the credential's for pulls while discovery appended it a second time.
 //!
 //! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
-//! [`V2Source`]; `aws` is ECR ([`discovery::ecr`]); every other type connects (an on-demand scan of one image needs only the pull
-//! client) but has no discovery yet, and [`Connection::source`] says so.
+//! [`V2Source`]; `aws` is ECR ([`discovery::ecr`]); `harbor` is Harbor's API
+//! (`discovery/harbor.rs`), with the same credential as Basic; `jfrog` is Artifactory's
+//! (`discovery/jfrog.rs`); `sonatype` is a Nexus Docker connector as a v2 root
+//! (`discovery/sonatype.rs`); every other type connects (an on-demand scan of one image needs
+//! only the pull client) but has no discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
 use crate::discovery::{
-    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, Source, V2Source,
+    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, HarborSource, JfrogSource, Source,
+    V2Source, sonatype_connector,
 };
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -93,7 +97,7 @@ impl Connection {
             }
             _ => None,
         };
-        let client = RegistryClient::new(endpoint, creds, options.client.clone())?;
+        let client = RegistryClient::new(endpoint, creds.clone(), options.client.clone())?;
         let source: Option<Box<dyn Source>> = match target.kind() {
             RegistryKind::DockerV2 => Some(Box::new(V2Source::new(&target, client.clone())?)),
             RegistryKind::Aws => match ecr {
@@ -104,15 +108,26 @@ impl Connection {
                 )?)),
                 None => None,
             },
+            RegistryKind::Harbor => Some(Box::new(HarborSource::new(
+                &target,
+                client.clone(),
+                &creds,
+                &options.client,
+                endpoint,
+            )?)),
+            RegistryKind::Jfrog => Some(Box::new(JfrogSource::new(
+                &target,
+                &creds,
+                &options.client,
+                endpoint,
+            )?)),
+            RegistryKind::Sonatype => Some(Box::new(sonatype_connector(&target, client.clone())?)),
             RegistryKind::Azure
             | RegistryKind::Gcr
-            | RegistryKind::Jfrog
-            | RegistryKind::Sonatype
             | RegistryKind::CoreOs
             | RegistryKind::RedHat
             | RegistryKind::Bluemix
             | RegistryKind::Gitlab
-            | RegistryKind::Harbor
             | RegistryKind::Dtr => None,
         };
         Ok(Connection {

@@ -19,15 +19,22 @@
 //! a million-tag repository is ever held whole.
 
 pub(crate) mod ecr;
+mod harbor;
+mod jfrog;
 mod limits;
+mod mgmt_api;
 mod name_order;
 mod plan;
+mod sonatype;
 mod v2;
 mod version_pattern;
 
+pub(crate) use harbor::HarborSource;
+pub(crate) use jfrog::JfrogSource;
 pub use limits::{
     DATE_CAP_CANDIDATES, DiscoveryLimits, MAX_IMAGES, MAX_REPOSITORIES, MAX_TAGS_PER_REPOSITORY,
 };
+pub(crate) use sonatype::connector as sonatype_connector;
 pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Source};
 pub use version_pattern::{TagKey, VersionPattern};
 

@@ -16,6 +16,12 @@ mod faults;
 mod large;
 #[path = "tests/sim_ecr.rs"]
 mod sim_ecr;
+#[path = "tests/sim_harbor.rs"]
+mod sim_harbor;
+#[path = "tests/sim_jfrog.rs"]
+mod sim_jfrog;
+#[path = "tests/sim_sonatype.rs"]
+mod sim_sonatype;
 #[path = "tests/sims.rs"]
 mod sims;
 #[path = "tests/support.rs"]

@@ -16,6 +16,8 @@
 //! Type `"2"` ([`v2`]) is the baseline: the upstream registry itself, passed through unchanged.
 
 pub mod ecr;
+pub mod harbor;
+pub mod jfrog;
 pub mod v2;
 
 use crate::{Error, Result};
@@ -290,7 +292,7 @@ impl Drop for RunningSim {
 }
 
 /// The registry types `registry-sim` knows.
-pub const KINDS: &[&str] = &["2", "aws"];
+pub const KINDS: &[&str] = &["2", "aws", "harbor", "jfrog"];
 
 /// Starts the simulator of `kind` (a Prisma `version` value) in front of `options.upstream`.
 pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
@@ -301,6 +303,8 @@ pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
     match kind {
         "2" => v2::start(listener, upstream, options),
         "aws" => ecr::start(listener, upstream, options),
+        "harbor" => harbor::start(listener, upstream, options).await,
+        "jfrog" => jfrog::start(listener, upstream, options, "REPOPATHPREFIX"),
         other => Err(Error::new(format!(
             "no simulator for registry type {other:?} (known: {})",
             KINDS.join(", ")
