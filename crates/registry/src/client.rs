@@ -26,6 +26,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+pub(crate) use transport::transport_error;
 use transport::{Call, Want};
 
 /// Manifests are at most 4 MiB in distribution; twice that leaves room for other registries.
@@ -184,7 +185,10 @@ pub(crate) fn base_url(address: &str) -> Result<Url, RegistryError> {
     Ok(url)
 }
 
-fn build_http(creds: &Credentials, opts: &ClientOptions) -> Result<reqwest::Client, RegistryError> {
+pub(crate) fn build_http(
+    creds: &Credentials,
+    opts: &ClientOptions,
+) -> Result<reqwest::Client, RegistryError> {
     // reqwest is built without a crypto provider so that aws-lc is never compiled; ring is
     // installed process-wide here. A second install fails harmlessly.
     let _ = rustls::crypto::ring::default_provider().install_default();

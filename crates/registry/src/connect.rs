@@ -19,12 +19,12 @@
 //! the credential's for pulls while discovery appended it a second time.
 //!
 //! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
-//! [`V2Source`]; every other type connects (an on-demand scan of one image needs only the pull
+//! [`V2Source`]; `gitlab` is the GitLab API source (`discovery/gitlab.rs`); every other type connects (an on-demand scan of one image needs only the pull
 //! client) but has no discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
 use crate::discovery::{
-    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, Source, V2Source,
+    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, GitlabSource, Source, V2Source,
 };
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -75,9 +75,15 @@ impl Connection {
         options: &DiscoveryOptions,
     ) -> Result<Connection, RegistryError> {
         let endpoint = target.address().endpoint_with(&options.docker_hub);
-        let client = RegistryClient::new(endpoint, creds, options.client.clone())?;
+        let client = RegistryClient::new(endpoint, creds.clone(), options.client.clone())?;
         let source: Option<Box<dyn Source>> = match target.kind() {
             RegistryKind::DockerV2 => Some(Box::new(V2Source::new(&target, client.clone())?)),
+            RegistryKind::Gitlab => Some(Box::new(GitlabSource::new(
+                &target,
+                client.clone(),
+                &creds,
+                &options.client,
+            )?)),
             RegistryKind::Aws
             | RegistryKind::Azure
             | RegistryKind::Gcr
@@ -86,7 +92,6 @@ impl Connection {
             | RegistryKind::CoreOs
             | RegistryKind::RedHat
             | RegistryKind::Bluemix
-            | RegistryKind::Gitlab
             | RegistryKind::Harbor
             | RegistryKind::Dtr => None,
         };

@@ -442,7 +442,7 @@ fn basic(user: &str, password: &str) -> String {
     format!("Basic {enc}")
 }
 
-fn transport_error(url: &Url, e: &reqwest::Error) -> RegistryError {
+pub(crate) fn transport_error(url: &Url, e: &reqwest::Error) -> RegistryError {
     // reqwest's Display stops at the outermost layer ("error sending request for url (…)"),
     // which repeats the URL; the cause chain says what happened (refused, reset, certificate).
     let mut causes = Vec::new();

@@ -177,7 +177,7 @@ fn docker_hub_connects_to_the_configured_endpoint_under_every_spelling() {
 #[tokio::test]
 async fn other_registry_types_connect_but_have_no_discovery_yet() {
     let none = |_: &Secret| -> Result<String, String> { unreachable!("no credential") };
-    for version in ["aws", "harbor", "gitlab"] {
+    for version in ["aws", "harbor"] {
         let conn = connect(
             &target(version, "reg.example", ""),
             None,
