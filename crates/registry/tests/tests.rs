@@ -14,6 +14,8 @@ mod discovery;
 mod faults;
 #[path = "tests/large.rs"]
 mod large;
+#[path = "tests/sim_gitlab.rs"]
+mod sim_gitlab;
 #[path = "tests/sims.rs"]
 mod sims;
 #[path = "tests/support.rs"]

@@ -15,6 +15,7 @@
 //!
 //! Type `"2"` ([`v2`]) is the baseline: the upstream registry itself, passed through unchanged.
 
+pub mod gitlab;
 pub mod v2;
 
 use crate::{Error, Result};
@@ -289,7 +290,7 @@ impl Drop for RunningSim {
 }
 
 /// The registry types `registry-sim` knows.
-pub const KINDS: &[&str] = &["2"];
+pub const KINDS: &[&str] = &["2", "gitlab"];
 
 /// Starts the simulator of `kind` (a Prisma `version` value) in front of `options.upstream`.
 pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
@@ -299,6 +300,7 @@ pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
         .map_err(Error::from_display)?;
     match kind {
         "2" => v2::start(listener, upstream, options),
+        "gitlab" => gitlab::start(listener, upstream, options),
         other => Err(Error::new(format!(
             "no simulator for registry type {other:?} (known: {})",
             KINDS.join(", ")

@@ -33,7 +33,7 @@ use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt, stream};
 use scope::{Listing, Scope, within};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 /// Tag detail calls in flight per repository page.
@@ -125,6 +125,7 @@ impl GitlabSource {
             Listing::Projects { within, .. } => self.group_paths(within).await?,
             _ => Vec::new(),
         };
+        let mut seen = HashSet::new();
         let mut offer = |page: Vec<Repository>| -> Result<(), RegistryError> {
             for r in page {
                 let wanted = !excluded.iter().any(|g| within(&r.path, g))
@@ -133,18 +134,15 @@ impl GitlabSource {
                 if !wanted {
                     continue;
                 }
-                let new = self
-                    .repos
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(
-                        r.path.clone(),
-                        RepoRef {
-                            project: r.project_id,
-                            id: r.id,
-                        },
-                    )
-                    .is_none();
+                self.repos.lock().unwrap_or_else(|p| p.into_inner()).insert(
+                    r.path.clone(),
+                    RepoRef {
+                        project: r.project_id,
+                        id: r.id,
+                    },
+                );
+                // Nested groups can list one repository twice: visit it once per run.
+                let new = seen.insert(r.path.clone());
                 if new {
                     visit(&r.path)?;
                 }
