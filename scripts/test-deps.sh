@@ -49,3 +49,10 @@ PRISMA_VENV=${CROWSNEST_PRISMA_VENV:-/var/tmp/crowsnest-prisma-venv}
 
 # scripts/fuzz (scripts/test runs its smoke): cargo-fuzz builds the libFuzzer targets in fuzz/.
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q cargo-fuzz --version 0.13.2 --locked
+
+# crates/registry tests (sim_gitlab): python-gitlab, GitLab's client library, reads the GitLab
+# simulator; found in the shared vendor venv (CROWSNEST_VENDOR_VENV or this default path).
+VENDOR_VENV=${CROWSNEST_VENDOR_VENV:-/var/tmp/crowsnest-vendor-venv}
+[ -x "$VENDOR_VENV/bin/python" ] || python3 -m venv "$VENDOR_VENV"
+"$VENDOR_VENV/bin/python" -c 'import gitlab' 2>/dev/null \
+  || "$VENDOR_VENV/bin/pip" install -q 'python-gitlab==8.6.0'

@@ -334,3 +334,71 @@ async fn registry_sim_serves_gitlab() {
     );
     discovers_exactly(&running.info, creds(TOKEN)).await;
 }
+
+/// The shared venv of vendor client libraries (scripts/test-deps.sh), when it has `module`.
+fn vendor_python(module: &str) -> Option<std::path::PathBuf> {
+    let venv = std::env::var("CROWSNEST_VENDOR_VENV")
+        .unwrap_or_else(|_| "/var/tmp/crowsnest-vendor-venv".into());
+    let python = std::path::Path::new(&venv).join("bin/python");
+    let has = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has {
+        return Some(python);
+    }
+    let why = format!(
+        "{} cannot import {module}: run scripts/test-deps.sh",
+        python.display()
+    );
+    assert!(
+        std::env::var_os("CROWSNEST_REQUIRE_REGISTRY").is_none(),
+        "{why}"
+    );
+    eprintln!("skipped: {why}");
+    None
+}
+
+#[tokio::test]
+async fn python_gitlab_reads_the_simulator() {
+    let Some(python) = vendor_python("gitlab") else {
+        return;
+    };
+    let Some(reg) = content().await else {
+        return;
+    };
+    let s = sim(&reg, 2).await;
+    let (groups, projects) = s.control.ids();
+    let api: Vec<&str> = (s.sim.info.images.iter())
+        .filter(|i| i.repo == "acme/platform/team/api")
+        .map(|i| i.tag.as_str())
+        .collect();
+    let v25 = (s.sim.info.images.iter())
+        .find(|i| i.repo == "acme/platform/team/api" && i.tag == "v25")
+        .unwrap();
+    let args = json!({
+        "url": s.sim.url, "token": TOKEN, "wrong": "glpat-wrong", "expired": TOKEN_EXPIRED,
+        "registry_only": TOKEN_REGISTRY_ONLY, "acme_group": groups["acme"],
+        "api_project": projects["acme/platform/team/api"], "api_tags": api,
+        "v25_digest": v25.digest,
+        "acme_repos": ["acme/platform/team/api", "acme/platform/web", "acme/tools/cli"],
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vendor/gitlab_client.py");
+    // The simulator serves on this runtime while the script runs on a blocking thread.
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(script)
+            .arg(args.to_string())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("17 checks passed"), "{stdout}");
+}

@@ -230,7 +230,7 @@ fn info(c: &Control, url: &str) -> SimInfo {
 
 async fn handle(State(c): State<Arc<Control>>, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    let query = parse_query(req.uri().query().unwrap_or(""));
+    let query = parse_query(&path, req.uri().query().unwrap_or(""));
     if path == "/jwt/auth" {
         c.hit("GET /jwt/auth");
         return jwt_auth(&c, &req, &query);
@@ -436,14 +436,23 @@ impl Control {
                 h.insert(k, v);
             }
         }
-        if !next.is_empty() {
-            let link = format!(
-                "<{}?page={next}&per_page={per_page}>; rel=\"next\", <{}?page=1&per_page={per_page}>; rel=\"first\"",
-                self.base, self.base
-            );
-            if let Ok(v) = HeaderValue::from_str(&link) {
-                h.insert("link", v);
-            }
+        let mut links = Vec::new();
+        if page < pages {
+            links.push(format!(
+                "<{}>; rel=\"next\"",
+                q.page_url(&self.base, page + 1)
+            ));
+        }
+        if page > 1 {
+            links.push(format!(
+                "<{}>; rel=\"prev\"",
+                q.page_url(&self.base, page - 1)
+            ));
+        }
+        links.push(format!("<{}>; rel=\"first\"", q.page_url(&self.base, 1)));
+        links.push(format!("<{}>; rel=\"last\"", q.page_url(&self.base, pages)));
+        if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
+            h.insert("link", v);
         }
         r
     }
@@ -613,37 +622,66 @@ fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
     r
 }
 
-/// Query parameters, decoded, in order.
-struct Query(Vec<(String, String)>);
+/// The request's path and its query parameters, decoded, in order.
+struct Query {
+    path: String,
+    params: Vec<(String, String)>,
+}
 
 impl Query {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0
+        self.params
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
     fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
+        self.params
             .iter()
             .filter(move |(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
     fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1" | "yes"))
+        // Grape coerces booleans case-insensitively (python-gitlab sends `True`).
+        self.get(key)
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    }
+    /// The same request for another page (what `Link` announces).
+    fn page_url(&self, base: &str, page: usize) -> String {
+        let mut url = format!("{base}{}?page={page}", self.path);
+        for (k, v) in self.params.iter().filter(|(k, _)| k != "page") {
+            url.push_str(&format!("&{}={}", segment(k), segment(v)));
+        }
+        url
     }
 }
 
-fn parse_query(q: &str) -> Query {
-    Query(
-        q.split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (percent_decode(k), percent_decode(&v.replace('+', " ")))
-            })
-            .collect(),
-    )
+fn parse_query(path: &str, q: &str) -> Query {
+    let params = q
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(&v.replace('+', " ")))
+        })
+        .collect();
+    Query {
+        path: path.to_string(),
+        params,
+    }
+}
+
+/// Percent-encodes all but unreserved characters.
+fn segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn percent_decode(s: &str) -> String {
