@@ -1,6 +1,7 @@
 mod auth;
 mod bodies;
 mod credentials;
+mod gitlab;
 mod harness;
 mod load;
 mod policies;
