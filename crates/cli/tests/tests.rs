@@ -7,6 +7,8 @@
 mod db_update;
 #[path = "tests/faults.rs"]
 mod faults;
+#[path = "tests/gitlab.rs"]
+mod gitlab;
 #[path = "tests/image_errors.rs"]
 mod image_errors;
 #[path = "tests/image_filters.rs"]

@@ -238,6 +238,10 @@ impl Run {
         Run::new("sbom", args)
     }
 
+    pub(crate) fn discover(args: &[&str]) -> Run {
+        Run::new("discover", args)
+    }
+
     fn new(subcommand: &str, args: &[&str]) -> Run {
         let home = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(BIN);
