@@ -62,6 +62,8 @@ impl Upstream {
     /// Reads every repository and tag of the (anonymous) registry at `url`.
     pub async fn read(url: &str) -> Result<Upstream> {
         let url = url.trim_end_matches('/').to_string();
+        // reqwest has no crypto provider of its own here; `registry-sim` reaches this first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::new();
         // Every page of a v2 listing (`Link` followed), the named array of each concatenated.
         let list = |path: String, field: &'static str| {

@@ -20,6 +20,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// GitLab's largest `per_page`.
 pub(crate) const MAX_PER_PAGE: usize = 100;
@@ -40,6 +41,9 @@ pub(crate) struct GitlabApi {
     opts: ClientOptions,
     per_page: usize,
     requests: AtomicU64,
+    /// Calls in flight: GitLab.com allows 2,000 API calls a minute per user, so a scan's
+    /// tag-detail calls go a few at a time (`max_concurrency_per_host`), not one per tag at once.
+    in_flight: Semaphore,
 }
 
 impl std::fmt::Debug for GitlabApi {
@@ -67,6 +71,7 @@ impl GitlabApi {
             creds,
             opts: opts.clone(),
             requests: AtomicU64::new(0),
+            in_flight: Semaphore::new(opts.max_concurrency_per_host.max(1)),
         })
     }
 
@@ -165,6 +170,11 @@ impl GitlabApi {
             .get(parsed.clone())
             .timeout(self.opts.request_timeout);
         let token = self.token().await.map_err(Attempt::Fatal)?;
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|e| Attempt::Fatal(RegistryError::Spec(format!("GitLab API: {e}"))))?;
         if let Some(t) = &token {
             req = req.header("PRIVATE-TOKEN", t);
         }
