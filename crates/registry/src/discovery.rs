@@ -23,6 +23,7 @@ mod limits;
 mod name_order;
 mod plan;
 mod v2;
+mod vendor_api;
 mod version_pattern;
 
 pub use limits::{

@@ -22,11 +22,12 @@
 mod api;
 mod scope;
 
+use super::vendor_api::{VendorApi, segment};
 use super::{ImageFacts, ListedTag, Source, TagVisit, V2Source};
 use crate::auth::Credentials;
 use crate::client::base_url;
 use crate::{ClientOptions, RegistryClient, RegistryError, Visit};
-use api::{GitlabApi, Pager, segment};
+use api::{Pager, gitlab_api, page, pages};
 use crowsnest_model::ScanTarget;
 use crowsnest_model::pattern::Selection;
 use futures_util::future::BoxFuture;
@@ -78,7 +79,7 @@ struct RepoRef {
 
 /// The type `"gitlab"` discovery source.
 pub(crate) struct GitlabSource {
-    api: GitlabApi,
+    api: VendorApi,
     /// Resolves tags through the registry (manifests, and configs only for undated tags).
     registry: V2Source,
     scope: Scope,
@@ -101,7 +102,7 @@ impl GitlabSource {
         })?;
         let origin = api_origin(&spec.api_domain_name, client.registry())?;
         Ok(GitlabSource {
-            api: GitlabApi::new(&origin, creds.clone(), options)?,
+            api: gitlab_api(&origin, creds.clone(), options)?,
             registry: V2Source::with_client(client, target.os())?,
             scope: Scope::of(spec),
             dated: target.cap() > 0 && target.version_pattern().is_empty(),
@@ -154,31 +155,26 @@ impl GitlabSource {
         match &self.scope.listing {
             Listing::Projects { ids, .. } => {
                 for id in ids {
-                    self.api
-                        .pages(&project_repos(id.clone()), &mut offer)
-                        .await?;
+                    pages(&self.api, &project_repos(id.clone()), &mut offer).await?;
                 }
             }
             Listing::Groups(ids) => {
                 for id in ids {
                     let path = format!("/groups/{}/registry/repositories", segment(id));
-                    self.api.pages(&path, &mut offer).await?;
+                    pages(&self.api, &path, &mut offer).await?;
                 }
             }
             Listing::User(user) => {
                 // The user's own projects only, never every user or project the token sees.
                 let mut projects = Vec::new();
                 let path = format!("/users/{}/projects?simple=true", segment(user));
-                self.api
-                    .pages(&path, |page: Vec<Project>| {
-                        projects.extend(page.into_iter().map(|p| p.id));
-                        Ok(())
-                    })
-                    .await?;
+                pages(&self.api, &path, |page: Vec<Project>| {
+                    projects.extend(page.into_iter().map(|p| p.id));
+                    Ok(())
+                })
+                .await?;
                 for id in projects {
-                    self.api
-                        .pages(&project_repos(id.to_string()), &mut offer)
-                        .await?;
+                    pages(&self.api, &project_repos(id.to_string()), &mut offer).await?;
                 }
             }
         }
@@ -200,8 +196,8 @@ impl GitlabSource {
             at.project, at.id
         );
         let mut pager = Pager::default();
-        while let Some(page) = pager.next(self.api.root(), &path)? {
-            let (tags, next): (Vec<Tag>, _) = self.api.page(&path, &page).await?;
+        while let Some(p) = pager.next(self.api.root(), &path)? {
+            let (tags, next): (Vec<Tag>, _) = page(&self.api, &path, &p).await?;
             if self.dated {
                 // One detail call per tag: the list has names only.
                 let details: Vec<(String, Result<TagDetail, RegistryError>)> = stream::iter(tags)

@@ -1,6 +1,6 @@
-//! The GitLab REST API (v4) as discovery speaks it: `PRIVATE-TOKEN` auth, offset paging through
-//! the `X-Next-Page` header, bounded bodies, retries on 429/5xx, and GitLab's error bodies
-//! turned into messages that say what to fix.
+//! The GitLab REST API (v4) as discovery speaks it, on the shared [`VendorApi`]:
+//! `PRIVATE-TOKEN` auth, offset paging through the `X-Next-Page` header, and GitLab's error
+//! bodies turned into messages that say what to fix.
 //!
 //! The API is a different host from the registry (`gitlab.com` beside `registry.gitlab.com`),
 //! so it has its own HTTP client, built with the same TLS trust as the registry's. The token is
@@ -12,218 +12,65 @@
 //! holds `per_page` items at most (20 by default), and stopping after the first page is the
 //! bug NeuVector shipped (neuvector#1797, "only 20 tags").
 
-use crate::auth::{Credentials, RegistryAuth};
-use crate::client::{build_http, transport_error};
+use super::super::vendor_api::{TokenHeader, VendorApi, header};
+use crate::auth::Credentials;
 use crate::{ClientOptions, RegistryError};
-use futures_util::StreamExt;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// GitLab's largest `per_page`.
 pub(crate) const MAX_PER_PAGE: usize = 100;
 /// Pages of one listing: a server that keeps saying "next" is broken, not big.
 const MAX_PAGES: usize = 100_000;
-/// Bytes of an error body read for its message.
-const ERROR_BODY_LIMIT: usize = 16 * 1024;
 
 /// What to tell a user whose token is refused or too weak.
 const TOKEN_HINT: &str = "use a personal, group or project access token with the read_api and \
                           read_registry scopes";
 
-/// One GitLab instance's API, e.g. `https://gitlab.com/api/v4`.
-pub(crate) struct GitlabApi {
-    http: reqwest::Client,
-    root: String,
+/// The API under `origin` (`https://gitlab.example.com`, no path): `origin/api/v4`.
+pub(crate) fn gitlab_api(
+    origin: &str,
     creds: Credentials,
-    opts: ClientOptions,
-    per_page: usize,
-    requests: AtomicU64,
-    /// Calls in flight: GitLab.com allows 2,000 API calls a minute per user, so a scan's
-    /// tag-detail calls go a few at a time (`max_concurrency_per_host`), not one per tag at once.
-    in_flight: Semaphore,
+    opts: &ClientOptions,
+) -> Result<VendorApi, RegistryError> {
+    VendorApi::new(
+        &format!("{}/api/v4", origin.trim_end_matches('/')),
+        creds,
+        opts,
+        TokenHeader::PrivateToken,
+        refusal,
+        MAX_PER_PAGE,
+    )
 }
 
-impl std::fmt::Debug for GitlabApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitlabApi")
-            .field("root", &self.root)
-            .finish_non_exhaustive()
-    }
+/// One page (`page`, from "1") of the array at `path`, and the next page's number when GitLab
+/// announces one in `X-Next-Page`.
+pub(crate) async fn page<T: DeserializeOwned>(
+    api: &VendorApi,
+    path: &str,
+    page: &str,
+) -> Result<(Vec<T>, Option<String>), RegistryError> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let query = format!("{path}{sep}per_page={}&page={page}", api.per_page);
+    let (items, headers): (Vec<T>, HeaderMap) = api.get_with_headers(&query).await?;
+    let next = header(&headers, "x-next-page").filter(|p| !p.is_empty() && p != page);
+    Ok((items, next))
 }
 
-impl GitlabApi {
-    /// The API under `origin` (`https://gitlab.example.com`, no path): `origin/api/v4`.
-    pub(crate) fn new(
-        origin: &str,
-        creds: Credentials,
-        opts: &ClientOptions,
-    ) -> Result<GitlabApi, RegistryError> {
-        Ok(GitlabApi {
-            http: build_http(&creds, opts)?,
-            root: format!("{}/api/v4", origin.trim_end_matches('/')),
-            per_page: opts
-                .page_size
-                .unwrap_or(MAX_PER_PAGE)
-                .clamp(1, MAX_PER_PAGE),
-            creds,
-            opts: opts.clone(),
-            requests: AtomicU64::new(0),
-            in_flight: Semaphore::new(opts.max_concurrency_per_host.max(1)),
-        })
+/// Every page of the array at `path`, handed to `each` page by page; an `Err` from `each`
+/// stops the listing with it.
+pub(crate) async fn pages<T: DeserializeOwned>(
+    api: &VendorApi,
+    path: &str,
+    mut each: impl FnMut(Vec<T>) -> Result<(), RegistryError>,
+) -> Result<(), RegistryError> {
+    let mut pager = Pager::default();
+    while let Some(p) = pager.next(api.root(), path)? {
+        let (items, next) = page(api, path, &p).await?;
+        each(items)?;
+        pager.then(next);
     }
-
-    /// `https://host/api/v4`.
-    pub(crate) fn root(&self) -> &str {
-        &self.root
-    }
-
-    pub(crate) fn requests_sent(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
-    }
-
-    /// The token to send: the credential's secret (a refreshing login's current one).
-    async fn token(&self) -> Result<Option<String>, RegistryError> {
-        Ok(match &self.creds.auth {
-            RegistryAuth::Basic { password, .. } if !password.is_empty() => Some(password.clone()),
-            RegistryAuth::Token(t) => Some(t.login().await?.1),
-            _ => None,
-        })
-    }
-
-    /// One JSON object or array at `path` (under the API root, query included).
-    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, RegistryError> {
-        let url = format!("{}{path}", self.root);
-        let (body, _) = self.fetch(&url).await?;
-        serde_json::from_slice(&body).map_err(|e| RegistryError::malformed(url, e))
-    }
-
-    /// One page (`page`, from "1") of the array at `path`, and the next page's number when
-    /// GitLab announces one in `X-Next-Page`.
-    pub(crate) async fn page<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        page: &str,
-    ) -> Result<(Vec<T>, Option<String>), RegistryError> {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let url = format!(
-            "{}{path}{sep}per_page={}&page={page}",
-            self.root, self.per_page
-        );
-        let (body, headers) = self.fetch(&url).await?;
-        let items: Vec<T> =
-            serde_json::from_slice(&body).map_err(|e| RegistryError::malformed(&url, e))?;
-        let next = header(&headers, "x-next-page").filter(|p| !p.is_empty() && p != page);
-        Ok((items, next))
-    }
-
-    /// Every page of the array at `path`, handed to `each` page by page; an `Err` from `each`
-    /// stops the listing with it.
-    pub(crate) async fn pages<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        mut each: impl FnMut(Vec<T>) -> Result<(), RegistryError>,
-    ) -> Result<(), RegistryError> {
-        let mut pager = Pager::default();
-        while let Some(page) = pager.next(self.root(), path)? {
-            let (items, next) = self.page(path, &page).await?;
-            each(items)?;
-            pager.then(next);
-        }
-        Ok(())
-    }
-
-    /// GET with retries on 408/429/5xx and transport failures; the body and headers of a 2xx.
-    async fn fetch(&self, url: &str) -> Result<(Vec<u8>, HeaderMap), RegistryError> {
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let (err, retry_after) = match self.once(url).await {
-                Ok(done) => return Ok(done),
-                Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Retry(e, after)) => (e, after),
-            };
-            if attempt >= self.opts.max_attempts.max(1) {
-                return Err(err);
-            }
-            let exp = self
-                .opts
-                .initial_backoff
-                .saturating_mul(1 << (attempt - 1).min(16));
-            let wait = retry_after.unwrap_or(exp).min(self.opts.max_backoff);
-            tracing::debug!(%url, attempt, ?wait, error = %err, "GitLab API: retrying");
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    async fn once(&self, url: &str) -> Result<(Vec<u8>, HeaderMap), Attempt> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| {
-            Attempt::Fatal(RegistryError::InvalidAddress {
-                address: url.to_string(),
-                reason: e.to_string(),
-            })
-        })?;
-        let mut req = self
-            .http
-            .get(parsed.clone())
-            .timeout(self.opts.request_timeout);
-        let token = self.token().await.map_err(Attempt::Fatal)?;
-        let _permit = self
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|e| Attempt::Fatal(RegistryError::Spec(format!("GitLab API: {e}"))))?;
-        if let Some(t) = &token {
-            req = req.header("PRIVATE-TOKEN", t);
-        }
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = req.send().await.map_err(|e| {
-            if e.is_timeout() {
-                Attempt::Retry(
-                    RegistryError::Timeout {
-                        url: url.to_string(),
-                        seconds: self.opts.request_timeout.as_secs_f64(),
-                        attempts: 1,
-                    },
-                    None,
-                )
-            } else {
-                let e = transport_error(&parsed, &e);
-                if e.is_transient() {
-                    Attempt::Retry(e, None)
-                } else {
-                    Attempt::Fatal(e)
-                }
-            }
-        })?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let limit = if (200..300).contains(&status) {
-            usize::try_from(self.opts.max_page_bytes).unwrap_or(usize::MAX)
-        } else {
-            ERROR_BODY_LIMIT
-        };
-        let body = read_limited(resp, limit, url).await.map_err(|e| {
-            if e.is_transient() {
-                Attempt::Retry(e, None)
-            } else {
-                Attempt::Fatal(e)
-            }
-        })?;
-        if (200..300).contains(&status) {
-            return Ok((body, headers));
-        }
-        let e = refusal(url, status, &headers, &body, token.is_some());
-        if matches!(status, 408 | 429 | 500 | 502 | 503 | 504) {
-            let after = header(&headers, RETRY_AFTER.as_str())
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            return Err(Attempt::Retry(e, after));
-        }
-        Err(Attempt::Fatal(e))
-    }
+    Ok(())
 }
 
 /// The page numbers of one listing: from "1" while GitLab announces a next one, at most
@@ -258,37 +105,6 @@ impl Pager {
         self.done = next.is_none();
         self.next = next;
     }
-}
-
-enum Attempt {
-    Retry(RegistryError, Option<Duration>),
-    Fatal(RegistryError),
-}
-
-async fn read_limited(
-    resp: reqwest::Response,
-    limit: usize,
-    url: &str,
-) -> Result<Vec<u8>, RegistryError> {
-    let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| RegistryError::interrupted(url, e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(RegistryError::TooLarge {
-                what: url.to_string(),
-                limit: limit as u64,
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn header(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string())
 }
 
 /// GitLab's own words from an error body: `message` (`"404 Project Not Found"`, or an object
@@ -361,20 +177,6 @@ fn refusal(
     }
 }
 
-/// `id` as a path segment: numeric IDs as they are, `group/project` paths URL-encoded, as
-/// GitLab's API takes both.
-pub(crate) fn segment(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,11 +205,5 @@ mod tests {
         let e = refusal("u", 404, &h, br#"{"message":"404 Group Not Found"}"#, true);
         assert_eq!(e.status(), Some(404));
         assert!(e.to_string().contains("check the ID in gitlabRegistrySpec"));
-    }
-
-    #[test]
-    fn ids_and_paths_are_segments() {
-        assert_eq!(segment("42"), "42");
-        assert_eq!(segment("group/sub project"), "group%2Fsub%20project");
     }
 }
