@@ -19,12 +19,14 @@
 //! the credential's for pulls while discovery appended it a second time.
 //!
 //! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
-//! [`V2Source`]; `gitlab` is the GitLab API source (`discovery/gitlab.rs`); every other type connects (an on-demand scan of one image needs only the pull
+//! [`V2Source`]; `gitlab` is the GitLab API source (`discovery/gitlab.rs`), `coreos` Quay's
+//! (`discovery/quay.rs`); every other type connects (an on-demand scan of one image needs only the pull
 //! client) but has no discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
 use crate::discovery::{
-    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, GitlabSource, Source, V2Source,
+    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, GitlabSource, QuaySource, Source,
+    V2Source,
 };
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -84,12 +86,17 @@ impl Connection {
                 &creds,
                 &options.client,
             )?)),
+            RegistryKind::CoreOs => Some(Box::new(QuaySource::new(
+                &target,
+                client.clone(),
+                &creds,
+                &options.client,
+            )?)),
             RegistryKind::Aws
             | RegistryKind::Azure
             | RegistryKind::Gcr
             | RegistryKind::Jfrog
             | RegistryKind::Sonatype
-            | RegistryKind::CoreOs
             | RegistryKind::RedHat
             | RegistryKind::Bluemix
             | RegistryKind::Harbor

@@ -22,6 +22,7 @@ mod gitlab;
 mod limits;
 mod name_order;
 mod plan;
+mod quay;
 mod v2;
 mod vendor_api;
 mod version_pattern;
@@ -33,6 +34,7 @@ pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Sou
 pub use version_pattern::{TagKey, VersionPattern};
 
 pub(crate) use gitlab::GitlabSource;
+pub(crate) use quay::QuaySource;
 
 use crate::connect::{Connection, combine_ca};
 use crate::{ArtifactKind, ClientOptions, Credentials, Digest, RegistryError, Visit};

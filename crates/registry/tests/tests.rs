@@ -16,6 +16,8 @@ mod faults;
 mod large;
 #[path = "tests/sim_gitlab.rs"]
 mod sim_gitlab;
+#[path = "tests/sim_quay.rs"]
+mod sim_quay;
 #[path = "tests/sims.rs"]
 mod sims;
 #[path = "tests/support.rs"]

@@ -591,7 +591,7 @@ fn api_token(req: &Request) -> Option<String> {
         })
 }
 
-fn ok(v: Value) -> Response {
+pub(super) fn ok(v: Value) -> Response {
     (
         StatusCode::OK,
         [("content-type", "application/json")],
@@ -600,7 +600,7 @@ fn ok(v: Value) -> Response {
         .into_response()
 }
 
-fn error(status: StatusCode, v: Value) -> Response {
+pub(super) fn error(status: StatusCode, v: Value) -> Response {
     let mut r = ok(v);
     *r.status_mut() = status;
     r
@@ -623,13 +623,13 @@ fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
 }
 
 /// The request's path and its query parameters, decoded, in order.
-struct Query {
+pub(super) struct Query {
     path: String,
     params: Vec<(String, String)>,
 }
 
 impl Query {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k == key)
@@ -641,7 +641,7 @@ impl Query {
             .filter(move |(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
-    fn flag(&self, key: &str) -> bool {
+    pub(super) fn flag(&self, key: &str) -> bool {
         // Grape coerces booleans case-insensitively (python-gitlab sends `True`).
         self.get(key)
             .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
@@ -656,7 +656,7 @@ impl Query {
     }
 }
 
-fn parse_query(path: &str, q: &str) -> Query {
+pub(super) fn parse_query(path: &str, q: &str) -> Query {
     let params = q
         .split('&')
         .filter(|p| !p.is_empty())
@@ -672,7 +672,7 @@ fn parse_query(path: &str, q: &str) -> Query {
 }
 
 /// Percent-encodes all but unreserved characters.
-fn segment(s: &str) -> String {
+pub(super) fn segment(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -684,7 +684,7 @@ fn segment(s: &str) -> String {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
+pub(super) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
