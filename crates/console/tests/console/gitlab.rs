@@ -2,7 +2,7 @@
 //! credential, a `gitlab` specification with `gitlabRegistrySpec`, a scan through the GitLab
 //! simulator (crowsnest-testkit `vendor::gitlab`) in front of a real registry, and exactly the
 //! images the specification covers in the results; then a wrong token, reported in the scan
-//! status with what to fix.
+//! status with what to fix. Type `coreos` (Quay) is shown the same way at the end.
 
 use super::harness::console;
 use crowsnest_testkit::vendor::SimOptions;
@@ -158,4 +158,85 @@ async fn gitlab_credential_spec_scan_exact_results() {
         errors.contains("refused the API token") && errors.contains("read_api"),
         "{errors}"
     );
+}
+
+/// Type `coreos` (Quay) the same way: a `basic` credential with user `$oauthtoken` and an OAuth
+/// application token, a `coreos` specification, exact results from the active tags only.
+#[tokio::test]
+async fn quay_credential_spec_scan_exact_results() {
+    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+        return;
+    };
+    let p = registry.pusher();
+    let layer = tar_layer(&[(
+        "etc/os-release",
+        "ID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n",
+    )]);
+    for (repo, tag, created) in [
+        ("acme/api", "1.0", "2024-01-01T00:00:00Z"),
+        ("acme/api", "1.1", "2024-02-01T00:00:00Z"),
+        ("acme/api", "1.2", "2024-03-01T00:00:00Z"),
+        ("beta/worker", "latest", "2024-01-25T00:00:00Z"),
+    ] {
+        let img = ImageBuilder::oci()
+            .created(created)
+            .label(&format!("{repo}:{tag}"))
+            .layers(vec![layer.clone()]);
+        p.push_image(repo, tag, &img).await.unwrap();
+    }
+    let sim = crowsnest_testkit::vendor::quay::serve(&SimOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        upstream: registry.url(),
+        page_size: 2,
+    })
+    .await
+    .unwrap();
+    let url = &sim.sim.url;
+    let host = url.trim_start_matches("http://");
+    let c = console().start().await;
+    let a = "/api/v32.04";
+    let cred = json!({"_id": "quay", "type": "basic", "accountID": "$oauthtoken",
+        "secret": {"plain": crowsnest_testkit::vendor::quay::TOKEN}});
+    let r = c
+        .admin(
+            Method::POST,
+            &format!("{a}/credentials"),
+            Some(&cred.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let spec = json!({"version": "coreos", "registry": url, "credentialID": "quay",
+        "repository": "*", "tag": "", "os": "linux", "cap": 2, "scanners": 2,
+        "collections": ["All"]});
+    let r = c
+        .admin(
+            Method::POST,
+            &format!("{a}/settings/registry?scanLater=true"),
+            Some(&spec.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = c
+        .admin(Method::POST, &format!("{a}/registry/scan"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    c.wait_for_scan(3).await;
+    let results = c.get(&format!("{a}/registry?limit=50")).await.json();
+    let mut found: Vec<String> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["_id"].as_str().unwrap().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            format!("{host}/acme/api:1.1"),
+            format!("{host}/acme/api:1.2"),
+            format!("{host}/beta/worker:latest"),
+        ]
+    );
+    let status = c.get("/api/v1/statuses/registry").await.json();
+    assert_eq!(status["errors"], json!([]), "{status}");
 }
