@@ -20,13 +20,13 @@
 //!
 //! **Source.** Chosen by a `match` on [`RegistryKind`]: type `2` (which covers Docker Hub) is
 //! [`V2Source`]; `gitlab` is the GitLab API source (`discovery/gitlab.rs`), `coreos` Quay's
-//! (`discovery/quay.rs`); every other type connects (an on-demand scan of one image needs only the pull
+//! (`discovery/quay.rs`), `dtr` DTR/MSR's (`discovery/dtr.rs`); every other type connects (an on-demand scan of one image needs only the pull
 //! client) but has no discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
 use crate::discovery::{
-    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, GitlabSource, QuaySource, Source,
-    V2Source,
+    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, DtrSource, GitlabSource, QuaySource,
+    Source, V2Source,
 };
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -86,6 +86,12 @@ impl Connection {
                 &creds,
                 &options.client,
             )?)),
+            RegistryKind::Dtr => Some(Box::new(DtrSource::new(
+                &target,
+                client.clone(),
+                &creds,
+                &options.client,
+            )?)),
             RegistryKind::CoreOs => Some(Box::new(QuaySource::new(
                 &target,
                 client.clone(),
@@ -99,8 +105,7 @@ impl Connection {
             | RegistryKind::Sonatype
             | RegistryKind::RedHat
             | RegistryKind::Bluemix
-            | RegistryKind::Harbor
-            | RegistryKind::Dtr => None,
+            | RegistryKind::Harbor => None,
         };
         Ok(Connection {
             target,

@@ -18,6 +18,7 @@
 //! repository, only the tags its [`plan`] can still choose, so neither an endless catalog nor
 //! a million-tag repository is ever held whole.
 
+mod dtr;
 mod gitlab;
 mod limits;
 mod name_order;
@@ -33,6 +34,7 @@ pub use limits::{
 pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Source};
 pub use version_pattern::{TagKey, VersionPattern};
 
+pub(crate) use dtr::DtrSource;
 pub(crate) use gitlab::GitlabSource;
 pub(crate) use quay::QuaySource;
 

@@ -14,6 +14,8 @@ mod discovery;
 mod faults;
 #[path = "tests/large.rs"]
 mod large;
+#[path = "tests/sim_dtr.rs"]
+mod sim_dtr;
 #[path = "tests/sim_gitlab.rs"]
 mod sim_gitlab;
 #[path = "tests/sim_quay.rs"]

@@ -15,6 +15,7 @@
 //!
 //! Type `"2"` ([`v2`]) is the baseline: the upstream registry itself, passed through unchanged.
 
+pub mod dtr;
 pub mod gitlab;
 pub mod quay;
 pub mod v2;
@@ -293,7 +294,7 @@ impl Drop for RunningSim {
 }
 
 /// The registry types `registry-sim` knows.
-pub const KINDS: &[&str] = &["2", "gitlab", "coreos"];
+pub const KINDS: &[&str] = &["2", "gitlab", "coreos", "dtr"];
 
 /// Starts the simulator of `kind` (a Prisma `version` value) in front of `options.upstream`.
 pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
@@ -305,6 +306,7 @@ pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
         "2" => v2::start(listener, upstream, options),
         "gitlab" => gitlab::start(listener, upstream, options),
         "coreos" => quay::start(listener, upstream, options),
+        "dtr" => dtr::start(listener, upstream, options),
         other => Err(Error::new(format!(
             "no simulator for registry type {other:?} (known: {})",
             KINDS.join(", ")

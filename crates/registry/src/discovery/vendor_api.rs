@@ -25,6 +25,8 @@ pub(crate) enum TokenHeader {
     PrivateToken,
     /// `Authorization: Bearer <token>` (OAuth tokens: Quay, Kubernetes).
     Bearer,
+    /// `Authorization: Basic` with the credential's user and secret (DTR).
+    Basic,
 }
 
 /// Turns a non-2xx answer into an error that says what to fix: `(url, status, headers, body,
@@ -89,11 +91,13 @@ impl VendorApi {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// The token to send: the credential's secret (a refreshing login's current one).
-    async fn token(&self) -> Result<Option<String>, RegistryError> {
+    /// The login to send: the credential's user and secret (a refreshing login's current one).
+    async fn token(&self) -> Result<Option<(String, String)>, RegistryError> {
         Ok(match &self.creds.auth {
-            RegistryAuth::Basic { password, .. } if !password.is_empty() => Some(password.clone()),
-            RegistryAuth::Token(t) => Some(t.login().await?.1),
+            RegistryAuth::Basic { username, password } if !password.is_empty() => {
+                Some((username.clone(), password.clone()))
+            }
+            RegistryAuth::Token(t) => Some(t.login().await?),
             _ => None,
         })
     }
@@ -149,10 +153,11 @@ impl VendorApi {
             .get(parsed.clone())
             .timeout(self.opts.request_timeout);
         let token = self.token().await.map_err(Attempt::Fatal)?;
-        if let Some(t) = &token {
+        if let Some((user, secret)) = &token {
             req = match self.token_header {
-                TokenHeader::PrivateToken => req.header("PRIVATE-TOKEN", t),
-                TokenHeader::Bearer => req.bearer_auth(t),
+                TokenHeader::PrivateToken => req.header("PRIVATE-TOKEN", secret),
+                TokenHeader::Bearer => req.bearer_auth(secret),
+                TokenHeader::Basic => req.basic_auth(user, Some(secret)),
             };
         }
         let _permit = self
