@@ -1,7 +1,7 @@
 mod auth;
 mod bodies;
 mod credentials;
-mod gitlab;
+mod platform;
 mod harness;
 mod load;
 mod policies;

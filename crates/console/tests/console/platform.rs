@@ -2,7 +2,7 @@
 //! credential, a `gitlab` specification with `gitlabRegistrySpec`, a scan through the GitLab
 //! simulator (crowsnest-testkit `vendor::gitlab`) in front of a real registry, and exactly the
 //! images the specification covers in the results; then a wrong token, reported in the scan
-//! status with what to fix. Type `coreos` (Quay) is shown the same way at the end.
+//! status with what to fix. Types `coreos` (Quay) and `dtr` are shown the same way at the end.
 
 use super::harness::console;
 use crowsnest_testkit::vendor::SimOptions;
@@ -235,6 +235,87 @@ async fn quay_credential_spec_scan_exact_results() {
             format!("{host}/acme/api:1.1"),
             format!("{host}/acme/api:1.2"),
             format!("{host}/beta/worker:latest"),
+        ]
+    );
+    let status = c.get("/api/v1/statuses/registry").await.json();
+    assert_eq!(status["errors"], json!([]), "{status}");
+}
+
+/// Type `dtr` the same way: a `dtr` credential (user and password), a `dtr` specification,
+/// exact results over pages of two.
+#[tokio::test]
+async fn dtr_credential_spec_scan_exact_results() {
+    use crowsnest_testkit::vendor::dtr;
+    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+        return;
+    };
+    let p = registry.pusher();
+    let layer = tar_layer(&[(
+        "etc/os-release",
+        "ID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n",
+    )]);
+    for (repo, tag) in [
+        ("eng/api", "1"),
+        ("eng/api", "2"),
+        ("eng/web", "1"),
+        ("ops/agent", "1"),
+    ] {
+        let img = ImageBuilder::oci()
+            .label(&format!("{repo}:{tag}"))
+            .layers(vec![layer.clone()]);
+        p.push_image(repo, tag, &img).await.unwrap();
+    }
+    let sim = dtr::serve(&SimOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        upstream: registry.url(),
+        page_size: 2,
+    })
+    .await
+    .unwrap();
+    let url = &sim.sim.url;
+    let host = url.trim_start_matches("http://");
+    let c = console().start().await;
+    let a = "/api/v32.04";
+    let cred = json!({"_id": "dtr", "type": "dtr", "accountID": dtr::USER,
+        "secret": {"plain": dtr::PASSWORD}});
+    let r = c
+        .admin(
+            Method::POST,
+            &format!("{a}/credentials"),
+            Some(&cred.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let spec = json!({"version": "dtr", "registry": url, "credentialID": "dtr",
+        "repository": "eng/*", "tag": "", "os": "linux", "cap": 0, "scanners": 2,
+        "collections": ["All"]});
+    let r = c
+        .admin(
+            Method::POST,
+            &format!("{a}/settings/registry?scanLater=true"),
+            Some(&spec.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = c
+        .admin(Method::POST, &format!("{a}/registry/scan"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    c.wait_for_scan(3).await;
+    let results = c.get(&format!("{a}/registry?limit=50")).await.json();
+    let mut found: Vec<String> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["_id"].as_str().unwrap().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            format!("{host}/eng/api:1"),
+            format!("{host}/eng/api:2"),
+            format!("{host}/eng/web:1"),
         ]
     );
     let status = c.get("/api/v1/statuses/registry").await.json();
