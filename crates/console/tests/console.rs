@@ -1,9 +1,9 @@
 mod auth;
 mod bodies;
 mod credentials;
-mod platform;
 mod harness;
 mod load;
+mod platform;
 mod policies;
 mod postgres;
 mod prisma_sdk;

@@ -5,10 +5,14 @@
 //!   order by the config's `created`), the baseline;
 //! - as type `gitlab` through the GitLab simulator in front of the same registry (repositories
 //!   from the group's registry listing, one tag-detail call per tag for `created_at`, then one
-//!   manifest per kept image).
+//!   manifest per kept image);
+//! - as type `coreos` through the Quay simulator (repositories of namespace `bench` paged by
+//!   `next_page`, active tags with `start_ts` in pages of 100, one manifest per kept image);
+//! - as type `dtr` through the DTR simulator (repositories and tags paged by
+//!   `X-Next-Page-Start`, tags with `createdAt`, one manifest per kept image).
 //!
-//! Repositories are `bench/team-<r % 10>/app-<r>`: group `bench`, ten subgroups. Both runs must
-//! find the same images. Prints requests (as the client counts them) and the median wall time
+//! Repositories are `bench/app-<r>` (GitLab group, Quay namespace, DTR namespace `bench`).
+//! Every run must find the same images as type `2`. Prints requests (as the client counts them) and the median wall time
 //! of RUNS runs per case.
 //!
 //! ```text
@@ -31,7 +35,7 @@ async fn main() {
 
     let mut builder = SimRegistryBuilder::new().page_size(100);
     for r in 0..repos {
-        builder = builder.repository(&format!("bench/team-{}/app-{r:03}", r % 10), tags);
+        builder = builder.repository(&format!("bench/app-{r:03}"), tags);
     }
     let registry = builder.start().await.expect("start the simulated registry");
     let setup = Instant::now();
@@ -48,6 +52,17 @@ async fn main() {
         setup.elapsed().as_secs_f64()
     );
     let (groups, _) = sim.control.ids();
+    let sim_options = SimOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        upstream: registry.url().to_string(),
+        page_size: 100,
+    };
+    let quay_sim = crowsnest_testkit::vendor::quay::serve(&sim_options)
+        .await
+        .expect("start the Quay simulator");
+    let dtr_sim = crowsnest_testkit::vendor::dtr::serve(&sim_options)
+        .await
+        .expect("start the DTR simulator");
 
     let v2: RegistrySpecification = serde_json::from_value(json!({
         "version": "2", "registry": registry.url(), "repository": "bench/*", "cap": 5,
@@ -60,6 +75,14 @@ async fn main() {
     }))
     .unwrap();
 
+    let quay: RegistrySpecification = serde_json::from_value(json!({
+        "version": "coreos", "registry": quay_sim.sim.url, "repository": "bench/*", "cap": 5,
+    }))
+    .unwrap();
+    let dtr: RegistrySpecification = serde_json::from_value(json!({
+        "version": "dtr", "registry": dtr_sim.sim.url, "repository": "bench/*", "cap": 5,
+    }))
+    .unwrap();
     let options = DiscoveryOptions::default();
     let mut found = Vec::new();
     println!("| case | images | requests | wall (median of {runs}) |");
@@ -74,6 +97,19 @@ async fn main() {
             "gitlab, cap 5 by created_at",
             &gl,
             Credentials::basic("crow", TOKEN),
+        ),
+        (
+            "coreos (Quay), cap 5 by start_ts",
+            &quay,
+            Credentials::basic("$oauthtoken", crowsnest_testkit::vendor::quay::TOKEN),
+        ),
+        (
+            "dtr, cap 5 by createdAt",
+            &dtr,
+            Credentials::basic(
+                crowsnest_testkit::vendor::dtr::USER,
+                crowsnest_testkit::vendor::dtr::PASSWORD,
+            ),
         ),
     ] {
         let mut times: Vec<Duration> = Vec::new();
@@ -103,7 +139,9 @@ async fn main() {
         );
         found.push(images);
     }
-    assert_eq!(found[0], found[1], "both types must find the same images");
+    for (i, other) in found.iter().enumerate().skip(1) {
+        assert_eq!(&found[0], other, "case {i} must find what type 2 finds");
+    }
     let hits = sim.control.hits();
     eprintln!("GitLab simulator, requests by route over all runs: {hits:#?}");
 }
