@@ -128,7 +128,7 @@ impl Connection {
     pub fn source(&self) -> Result<&dyn Source, RegistryError> {
         self.source.as_deref().ok_or_else(|| {
             RegistryError::Spec(format!(
-                "registry type {:?} has no discovery module yet (supported: \"2\")",
+                "registry type {:?} has no discovery module yet (supported: \"2\", coreos, dtr, gitlab)",
                 self.target.kind().as_str()
             ))
         })
