@@ -185,8 +185,9 @@ async fn other_registry_types_connect_but_have_no_discovery_yet() {
             &DiscoveryOptions::default(),
         )
         .unwrap();
-        let expected =
-            format!("registry type {version:?} has no discovery module yet (supported: \"2\", coreos, dtr, gitlab)");
+        let expected = format!(
+            "registry type {version:?} has no discovery module yet (supported: \"2\", coreos, dtr, gitlab)"
+        );
         assert_eq!(conn.source().err().unwrap().to_string(), expected);
         assert_eq!(conn.discover(4).await.unwrap_err().to_string(), expected);
     }
