@@ -18,6 +18,7 @@
 pub mod dtr;
 pub mod gitlab;
 pub mod quay;
+mod sim_http;
 pub mod v2;
 
 use crate::{Error, Result};

@@ -12,7 +12,7 @@
 //! - Tags: `[{name, digest, author, createdAt, updatedAt, hashMismatch, inNotary, manifest}]`,
 //!   paged the same way by tag name; `createdAt` is the config's `created`.
 
-use super::gitlab::{Query, error, ok, parse_query, percent_decode};
+use super::sim_http::{Query, error, ok, parse_query, percent_decode};
 use super::{RunningSim, SimInfo, SimOptions, Upstream, UpstreamImage, forward};
 use crate::{Error, Result};
 use axum::extract::{Request, State};

@@ -21,11 +21,12 @@
 
 mod tree;
 
+use super::sim_http::{Query, error, ok, parse_query, percent_decode};
 use super::{RunningSim, SimInfo, SimOptions, Upstream, forward};
 use crate::{Error, Result};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -591,21 +592,6 @@ fn api_token(req: &Request) -> Option<String> {
         })
 }
 
-pub(super) fn ok(v: Value) -> Response {
-    (
-        StatusCode::OK,
-        [("content-type", "application/json")],
-        v.to_string(),
-    )
-        .into_response()
-}
-
-pub(super) fn error(status: StatusCode, v: Value) -> Response {
-    let mut r = ok(v);
-    *r.status_mut() = status;
-    r
-}
-
 /// GitLab's answer to a token it knows but will not take here (Doorkeeper's OAuth error).
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
     let mut body = json!({"error": code, "error_description": description});
@@ -620,86 +606,4 @@ fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
         r.headers_mut().insert("www-authenticate", v);
     }
     r
-}
-
-/// The request's path and its query parameters, decoded, in order.
-pub(super) struct Query {
-    path: String,
-    params: Vec<(String, String)>,
-}
-
-impl Query {
-    pub(super) fn get(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-    fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.params
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-    pub(super) fn flag(&self, key: &str) -> bool {
-        // Grape coerces booleans case-insensitively (python-gitlab sends `True`).
-        self.get(key)
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
-    }
-    /// The same request for another page (what `Link` announces).
-    fn page_url(&self, base: &str, page: usize) -> String {
-        let mut url = format!("{base}{}?page={page}", self.path);
-        for (k, v) in self.params.iter().filter(|(k, _)| k != "page") {
-            url.push_str(&format!("&{}={}", segment(k), segment(v)));
-        }
-        url
-    }
-}
-
-pub(super) fn parse_query(path: &str, q: &str) -> Query {
-    let params = q
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(&v.replace('+', " ")))
-        })
-        .collect();
-    Query {
-        path: path.to_string(),
-        params,
-    }
-}
-
-/// Percent-encodes all but unreserved characters.
-pub(super) fn segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-pub(super) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

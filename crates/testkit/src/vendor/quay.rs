@@ -18,7 +18,7 @@
 //!   (403 `insufficient_scope`); anything else is 401 `invalid_token`. The registry takes
 //!   `$oauthtoken` + token at `/v2/auth`.
 
-use super::gitlab::{Query, error, ok, parse_query, percent_decode};
+use super::sim_http::{Query, error, ok, parse_query, percent_decode};
 use super::{RunningSim, SimInfo, SimOptions, Upstream, UpstreamImage, forward};
 use crate::{Error, Result};
 use axum::extract::{Request, State};
