@@ -13,7 +13,7 @@ use super::sims::{discovers_exactly, options};
 use crate::support::quick;
 use crowsnest_model::spec::RegistrySpecification;
 use crowsnest_registry::{Credentials, discover};
-use crowsnest_testkit::vendor::quay::{self, QuaySim, TOKEN, TOKEN_NO_READ};
+use crowsnest_testkit::vendor::quay::{self, QuaySim, ROBOT, ROBOT_TOKEN, TOKEN, TOKEN_NO_READ};
 use crowsnest_testkit::{ImageBuilder, RegistryBuilder, TestRegistry};
 use serde_json::{Value, json};
 
@@ -177,4 +177,24 @@ async fn quay_token_errors_say_what_to_fix() {
         e.contains("repo:read") && e.contains("insufficient_scope"),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn a_robot_account_lists_through_the_registry() {
+    // Quay's API takes OAuth tokens only; a robot reads the v2 catalog and tag lists.
+    let Some(reg) = content().await else {
+        return;
+    };
+    let s = sim(&reg).await;
+    let r = discover(
+        &spec(&s, "acme/*", 0),
+        Credentials::basic(ROBOT, ROBOT_TOKEN),
+        &quick(),
+    )
+    .await
+    .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.images.len(), 7);
+    let hits = s.control.hits();
+    assert!(hits.keys().all(|k| !k.starts_with("GET /api/")), "{hits:?}");
 }

@@ -16,7 +16,8 @@
 //!   the page size), `page`, `has_additional`. `start_ts` is the config's `created`.
 //! - Auth: `Authorization: Bearer` with [`TOKEN`] (scope `repo:read`) or [`TOKEN_NO_READ`]
 //!   (403 `insufficient_scope`); anything else is 401 `invalid_token`. The registry takes
-//!   `$oauthtoken` + token at `/v2/auth`.
+//!   `$oauthtoken` + token, or the robot [`ROBOT`] + [`ROBOT_TOKEN`], at `/v2/auth`, and then
+//!   serves the upstream's v2 API, `_catalog` included.
 
 use super::sim_http::{Query, error, ok, parse_query, percent_decode};
 use super::{RunningSim, SimInfo, SimOptions, Upstream, UpstreamImage, forward};
@@ -33,6 +34,9 @@ use std::sync::{Arc, Mutex};
 pub const TOKEN: &str = "quay-oauth-crow-read-0001";
 /// An OAuth application token without `repo:read`.
 pub const TOKEN_NO_READ: &str = "quay-oauth-crow-noread-0002";
+/// A robot account of organisation `acme` and its token: registry logins only.
+pub const ROBOT: &str = "acme+scanner";
+pub const ROBOT_TOKEN: &str = "quay-robot-acme-scanner-0003";
 /// The token user's own namespace.
 pub const USER: &str = "crow";
 
@@ -392,7 +396,8 @@ fn token(c: &Control, req: &Request) -> Response {
                 .ok()
         })
         .and_then(|b| String::from_utf8(b).ok());
-    let good = login.as_deref().and_then(|l| l.split_once(':')) == Some(("$oauthtoken", TOKEN));
+    let pair = login.as_deref().and_then(|l| l.split_once(':'));
+    let good = pair == Some(("$oauthtoken", TOKEN)) || pair == Some((ROBOT, ROBOT_TOKEN));
     if !good {
         return error(
             StatusCode::UNAUTHORIZED,
