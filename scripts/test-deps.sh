@@ -73,3 +73,6 @@ VENDOR_VENV=${CROWSNEST_VENDOR_VENV:-/var/tmp/crowsnest-vendor-venv}
 # harbor: harborapi, an independent Harbor v2.0 client, against the Harbor simulator.
 "$VENDOR_VENV/bin/python" -c 'import harborapi' 2>/dev/null \
   || "$VENDOR_VENV/bin/pip" install -q 'harborapi==0.26.2'
+# gitlab: python-gitlab, GitLab's client library, reads the GitLab simulator.
+"$VENDOR_VENV/bin/python" -c 'import gitlab' 2>/dev/null \
+  || "$VENDOR_VENV/bin/pip" install -q 'python-gitlab==8.6.0'

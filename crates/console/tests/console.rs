@@ -5,6 +5,7 @@ mod cloud;
 mod credentials;
 mod harness;
 mod load;
+mod platform;
 mod policies;
 mod postgres;
 mod prisma_sdk;

@@ -107,6 +107,8 @@ pub enum SpecError {
     /// `registry` carries `user:password@`: secrets belong in a credential, not in an address
     /// that is stored, logged and returned in plain.
     CredentialsInAddress,
+    /// Type `gitlab` without a `gitlabRegistrySpec` naming a user, projects or groups.
+    GitlabScopeMissing,
 }
 
 impl std::fmt::Display for SpecError {
@@ -133,6 +135,11 @@ impl std::fmt::Display for SpecError {
                 f,
                 "registry must not contain a user name or password (user:password@host); \
                  store them as a credential (POST /credentials) and name it in credentialID"
+            ),
+            SpecError::GitlabScopeMissing => write!(
+                f,
+                "a gitlab specification needs gitlabRegistrySpec with userID, projectIDs or \
+                 groupIDs (the GitLab user, projects or groups whose registries to scan)"
             ),
             SpecError::BadJfrogRepoType(v) => {
                 write!(

@@ -6,7 +6,9 @@
 use crate::address::RegistryAddress;
 use crate::pattern::Selection;
 use crate::registry_kind::RegistryKind;
-use crate::spec::{MAX_SCANNERS, REGISTRY_OS, RegistrySpecification, SCANNERS_LIMIT, SpecError};
+use crate::spec::{
+    GitlabRegistrySpec, MAX_SCANNERS, REGISTRY_OS, RegistrySpecification, SCANNERS_LIMIT, SpecError,
+};
 
 /// One registry specification, typed and checked.
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct ScanTarget {
     credential_id: Option<String>,
     ca_cert: Option<String>,
     jfrog_repo_types: Vec<String>,
+    /// Type `gitlab` only: which users, projects and groups to list (at least one is set).
+    gitlab: Option<GitlabRegistrySpec>,
 }
 
 /// How many workers scan a specification's images: `requested` (its `scanners`) clamped to
@@ -68,6 +72,10 @@ impl ScanTarget {
         {
             return Err(SpecError::BadJfrogRepoType(t.clone()));
         }
+        let gitlab = match kind {
+            RegistryKind::Gitlab => Some(gitlab_scope(spec.gitlab_registry_spec.as_ref())?),
+            _ => None,
+        };
         let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
         Ok(ScanTarget {
             spec_id: spec.id.clone(),
@@ -83,6 +91,7 @@ impl ScanTarget {
             credential_id: non_empty(&spec.credential_id),
             ca_cert: non_empty(&spec.ca_cert),
             jfrog_repo_types: spec.jfrog_repo_types.clone(),
+            gitlab,
         })
     }
 
@@ -147,6 +156,35 @@ impl ScanTarget {
     pub fn ca_cert(&self) -> Option<&str> {
         self.ca_cert.as_deref()
     }
+
+    /// Type `gitlab`: the `gitlabRegistrySpec`, IDs trimmed, blank ones dropped; at least one
+    /// of `userID`, `projectIDs` and `groupIDs` is set.
+    pub fn gitlab(&self) -> Option<&GitlabRegistrySpec> {
+        self.gitlab.as_ref()
+    }
+}
+
+/// The `gitlabRegistrySpec` of a type `gitlab` specification, cleaned; Prisma requires one of
+/// user, projects or groups (api-reference §2.1).
+fn gitlab_scope(spec: Option<&GitlabRegistrySpec>) -> Result<GitlabRegistrySpec, SpecError> {
+    let ids = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let spec = spec.cloned().unwrap_or_default();
+    let clean = GitlabRegistrySpec {
+        user_id: spec.user_id.trim().to_string(),
+        project_ids: ids(&spec.project_ids),
+        group_ids: ids(&spec.group_ids),
+        excluded_group_ids: ids(&spec.excluded_group_ids),
+        api_domain_name: spec.api_domain_name.trim().to_string(),
+    };
+    if clean.user_id.is_empty() && clean.project_ids.is_empty() && clean.group_ids.is_empty() {
+        return Err(SpecError::GitlabScopeMissing);
+    }
+    Ok(clean)
 }
 
 #[cfg(test)]
@@ -231,6 +269,36 @@ mod tests {
         assert_eq!(
             ScanTarget::from_spec(&spec("harbor")).unwrap().kind(),
             RegistryKind::Harbor
+        );
+    }
+
+    #[test]
+    fn gitlab_needs_a_user_projects_or_groups() {
+        let mut s = spec("gitlab");
+        let e = ScanTarget::from_spec(&s).unwrap_err();
+        assert!(e.to_string().contains("gitlabRegistrySpec"), "{e}");
+        s.gitlab_registry_spec = Some(GitlabRegistrySpec {
+            user_id: "  ".into(),
+            project_ids: vec![" ".into()],
+            excluded_group_ids: vec!["7".into()],
+            ..Default::default()
+        });
+        assert_eq!(
+            ScanTarget::from_spec(&s).unwrap_err(),
+            SpecError::GitlabScopeMissing
+        );
+        s.gitlab_registry_spec.as_mut().unwrap().group_ids = vec![" 12 ".into(), String::new()];
+        let t = ScanTarget::from_spec(&s).unwrap();
+        let g = t.gitlab().unwrap();
+        assert_eq!(
+            (g.group_ids.clone(), g.project_ids.len()),
+            (vec!["12".into()], 0)
+        );
+        assert!(
+            ScanTarget::from_spec(&spec("2"))
+                .unwrap()
+                .gitlab()
+                .is_none()
         );
     }
 }

@@ -26,6 +26,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+pub(crate) use transport::transport_error;
 use transport::{Call, Want};
 
 /// Manifests are at most 4 MiB in distribution; twice that leaves room for other registries.

@@ -23,13 +23,15 @@
 //! [`V2Source`]; `aws` is ECR ([`discovery::ecr`]); `harbor` is Harbor's API
 //! (`discovery/harbor.rs`), with the same credential as Basic; `jfrog` is Artifactory's
 //! (`discovery/jfrog.rs`); `sonatype` is a Nexus Docker connector as a v2 root
-//! (`discovery/sonatype.rs`); every other type connects (an on-demand scan of one image needs
-//! only the pull client) but has no discovery yet, and [`Connection::source`] says so.
+//! (`discovery/sonatype.rs`); `gitlab` is the GitLab API source (`discovery/gitlab.rs`),
+//! `coreos` Quay's (`discovery/quay.rs`), `dtr` DTR/MSR's (`discovery/dtr.rs`); every other
+//! type connects (an on-demand scan of one image needs only the pull client) but has no
+//! discovery yet, and [`Connection::source`] says so.
 
 use crate::auth::{Credentials, RegistryAuth};
 use crate::discovery::{
-    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, HarborSource, JfrogSource, Source,
-    V2Source, sonatype_connector,
+    self, DiscoveryLimits, DiscoveryOptions, DiscoveryReport, DtrSource, GitlabSource,
+    HarborSource, JfrogSource, QuaySource, Source, V2Source, sonatype_connector,
 };
 use crate::{RegistryClient, RegistryError};
 use crowsnest_model::credential::{Credential, Secret};
@@ -122,13 +124,28 @@ impl Connection {
                 endpoint,
             )?)),
             RegistryKind::Sonatype => Some(Box::new(sonatype_connector(&target, client.clone())?)),
+            RegistryKind::Gitlab => Some(Box::new(GitlabSource::new(
+                &target,
+                client.clone(),
+                &creds,
+                &options.client,
+            )?)),
+            RegistryKind::Dtr => Some(Box::new(DtrSource::new(
+                &target,
+                client.clone(),
+                &creds,
+                &options.client,
+            )?)),
+            RegistryKind::CoreOs => Some(Box::new(QuaySource::new(
+                &target,
+                client.clone(),
+                &creds,
+                &options.client,
+            )?)),
             RegistryKind::Azure
             | RegistryKind::Gcr
-            | RegistryKind::CoreOs
             | RegistryKind::RedHat
-            | RegistryKind::Bluemix
-            | RegistryKind::Gitlab
-            | RegistryKind::Dtr => None,
+            | RegistryKind::Bluemix => None,
         };
         Ok(Connection {
             target,
@@ -151,7 +168,7 @@ impl Connection {
     pub fn source(&self) -> Result<&dyn Source, RegistryError> {
         self.source.as_deref().ok_or_else(|| {
             RegistryError::Spec(format!(
-                "registry type {:?} has no discovery module yet (supported: \"2\")",
+                "registry type {:?} has no discovery module yet (supported: \"2\", aws, coreos, dtr, gitlab, harbor, jfrog, sonatype)",
                 self.target.kind().as_str()
             ))
         })

@@ -18,15 +18,19 @@
 //! repository, only the tags its [`plan`] can still choose, so neither an endless catalog nor
 //! a million-tag repository is ever held whole.
 
+mod dtr;
 pub(crate) mod ecr;
+mod gitlab;
 mod harbor;
 mod jfrog;
 mod limits;
 mod mgmt_api;
 mod name_order;
 mod plan;
+mod quay;
 mod sonatype;
 mod v2;
+mod vendor_api;
 mod version_pattern;
 
 pub(crate) use harbor::HarborSource;
@@ -37,6 +41,10 @@ pub use limits::{
 pub(crate) use sonatype::connector as sonatype_connector;
 pub use v2::{DOCKER_HUB_NAME, DOCKER_HUB_REGISTRY, DOCKER_HUB_TOKEN_REALM, V2Source};
 pub use version_pattern::{TagKey, VersionPattern};
+
+pub(crate) use dtr::DtrSource;
+pub(crate) use gitlab::GitlabSource;
+pub(crate) use quay::QuaySource;
 
 use crate::connect::{Connection, combine_ca};
 use crate::{ArtifactKind, ClientOptions, Credentials, Digest, RegistryError, Visit};

@@ -14,12 +14,18 @@ mod discovery;
 mod faults;
 #[path = "tests/large.rs"]
 mod large;
+#[path = "tests/sim_dtr.rs"]
+mod sim_dtr;
 #[path = "tests/sim_ecr.rs"]
 mod sim_ecr;
+#[path = "tests/sim_gitlab.rs"]
+mod sim_gitlab;
 #[path = "tests/sim_harbor.rs"]
 mod sim_harbor;
 #[path = "tests/sim_jfrog.rs"]
 mod sim_jfrog;
+#[path = "tests/sim_quay.rs"]
+mod sim_quay;
 #[path = "tests/sim_sonatype.rs"]
 mod sim_sonatype;
 #[path = "tests/sims.rs"]

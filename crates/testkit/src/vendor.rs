@@ -15,9 +15,13 @@
 //!
 //! Type `"2"` ([`v2`]) is the baseline: the upstream registry itself, passed through unchanged.
 
+pub mod dtr;
 pub mod ecr;
+pub mod gitlab;
 pub mod harbor;
 pub mod jfrog;
+pub mod quay;
+mod sim_http;
 pub mod v2;
 
 use crate::{Error, Result};
@@ -64,6 +68,8 @@ impl Upstream {
     /// Reads every repository and tag of the (anonymous) registry at `url`.
     pub async fn read(url: &str) -> Result<Upstream> {
         let url = url.trim_end_matches('/').to_string();
+        // reqwest has no crypto provider of its own here; `registry-sim` reaches this first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::new();
         // Every page of a v2 listing (`Link` followed), the named array of each concatenated.
         let list = |path: String, field: &'static str| {
@@ -292,7 +298,7 @@ impl Drop for RunningSim {
 }
 
 /// The registry types `registry-sim` knows.
-pub const KINDS: &[&str] = &["2", "aws", "harbor", "jfrog"];
+pub const KINDS: &[&str] = &["2", "aws", "harbor", "jfrog", "gitlab", "coreos", "dtr"];
 
 /// Starts the simulator of `kind` (a Prisma `version` value) in front of `options.upstream`.
 pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
@@ -305,6 +311,9 @@ pub async fn start(kind: &str, options: &SimOptions) -> Result<RunningSim> {
         "aws" => ecr::start(listener, upstream, options),
         "harbor" => harbor::start(listener, upstream, options).await,
         "jfrog" => jfrog::start(listener, upstream, options, "REPOPATHPREFIX"),
+        "gitlab" => gitlab::start(listener, upstream, options),
+        "coreos" => quay::start(listener, upstream, options),
+        "dtr" => dtr::start(listener, upstream, options),
         other => Err(Error::new(format!(
             "no simulator for registry type {other:?} (known: {})",
             KINDS.join(", ")

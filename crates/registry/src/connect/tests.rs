@@ -177,7 +177,7 @@ fn docker_hub_connects_to_the_configured_endpoint_under_every_spelling() {
 #[tokio::test]
 async fn other_registry_types_connect_but_have_no_discovery_yet() {
     let none = |_: &Secret| -> Result<String, String> { unreachable!("no credential") };
-    for version in ["dtr", "gitlab"] {
+    for version in ["gcr", "redhat"] {
         let conn = connect(
             &target(version, "reg.example", ""),
             None,
@@ -185,8 +185,9 @@ async fn other_registry_types_connect_but_have_no_discovery_yet() {
             &DiscoveryOptions::default(),
         )
         .unwrap();
-        let expected =
-            format!("registry type {version:?} has no discovery module yet (supported: \"2\")");
+        let expected = format!(
+            "registry type {version:?} has no discovery module yet (supported: \"2\", aws, coreos, dtr, gitlab, harbor, jfrog, sonatype)"
+        );
         assert_eq!(conn.source().err().unwrap().to_string(), expected);
         assert_eq!(conn.discover(4).await.unwrap_err().to_string(), expected);
     }
