@@ -153,3 +153,74 @@ async fn the_leading_console_killed_mid_scan_another_takes_over() {
         second.log()
     );
 }
+
+/// Fencing: a worker SIGSTOPped in the middle of its images, past its lease, then resumed. Its
+/// jobs went back to the queue and the other worker stored them; the resumed worker's writes
+/// are refused (its log says the lease was lost), so each image has one result, from the node
+/// that held its job when it was stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_paused_past_its_lease_cannot_overwrite_the_new_holder() {
+    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+        return;
+    };
+    let Some(pg) = PostgresBuilder::new().start_or_skip() else {
+        return;
+    };
+    let database = pg.create_database().unwrap();
+    let images = push_apps(&registry, "fence", 8, 4 << 20).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let feeds = small_feeds(tmp.path());
+    let mut console = Console::new(&tmp.path().join("console"))
+        .feeds(&feeds)
+        .args(&["--database", &database, "--workers", "0"])
+        .env("CROWSNEST_MASTER_KEY", KEY);
+    console.start().await;
+    let log = |i: usize| tmp.path().join(format!("worker-{i}.log"));
+    let mut paused = worker(&tmp.path().join("w0"), &database, &feeds, &log(0));
+    console.add_registry(&registry.url(), "fence/*", 4).await;
+    console.scan().await;
+    // The first worker alone until it is in the middle of its images, then frozen.
+    wait_mid_scan(&console, 1).await;
+    let pid = paused.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut other = worker(&tmp.path().join("w1"), &database, &feeds, &log(1));
+    let status = console.wait_scan_done(240).await;
+    // Past the lease (6 s) the second worker has finished everything; now wake the first.
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let said = poll("the resumed worker to find its lease lost", 60, || {
+        let text = std::fs::read_to_string(log(0)).unwrap_or_default();
+        async move { text.contains("lease lost").then_some(text) }
+    })
+    .await;
+    let (results, total) = console.results().await;
+    assert_eq!(
+        total,
+        images.len() as u64,
+        "each image stored once: {status}"
+    );
+    assert_complete(&results, &images);
+    assert!(said.contains("its result was not stored"), "{said}");
+    // Whatever the paused worker had in hand was stored by the other one, and stays so.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (after, _) = console.results().await;
+    assert_eq!(
+        after, results,
+        "the resumed worker changed stored results:\n{said}"
+    );
+    for w in [&mut paused, &mut other] {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+}
