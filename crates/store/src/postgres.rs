@@ -42,6 +42,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/postgres/0002_retired_tokens.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_claim_order.sql"),
+    ),
 ];
 
 /// Advisory lock keys (one number space per database, shared with nothing else of ours).

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/sqlite/0006_retired_tokens.sql"),
     ),
+    (7, include_str!("../migrations/sqlite/0007_claim_order.sql")),
 ];
 
 pub struct SqliteStore {
