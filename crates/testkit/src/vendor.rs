@@ -99,11 +99,13 @@ impl Upstream {
                 Ok::<_, Error>(names)
             }
         };
-        let mut repos = list("/v2/_catalog?n=1000".into(), "repositories").await?;
+        // No `n`: a registry configured with a smaller `maxentries` refuses a larger `n` (400
+        // PAGINATION_NUMBER_INVALID) but pages its own default size with `Link`.
+        let mut repos = list("/v2/_catalog".into(), "repositories").await?;
         repos.sort();
         let mut images = Vec::new();
         for repo in repos {
-            let mut tags = list(format!("/v2/{repo}/tags/list?n=1000"), "tags").await?;
+            let mut tags = list(format!("/v2/{repo}/tags/list"), "tags").await?;
             tags.sort();
             for tag in tags {
                 let resp = http
