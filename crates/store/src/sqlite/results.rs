@@ -50,31 +50,14 @@ impl ResultStore for SqliteStore {
     }
 
     async fn put_image(&self, r: &ImageRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO images (key, registry, repo, tag, manifest_digest, image_id, spec_id, scan_time, first_scan_time,
+        let sql = "INSERT INTO images (key, registry, repo, tag, manifest_digest, image_id, spec_id, scan_time, first_scan_time,
                                  last_seen, vulns, db_version, inventory, result)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (key) DO UPDATE SET manifest_digest = excluded.manifest_digest, image_id = excluded.image_id,
                spec_id = excluded.spec_id, scan_time = excluded.scan_time, last_seen = excluded.last_seen,
                vulns = excluded.vulns, db_version = excluded.db_version, inventory = excluded.inventory,
-               result = excluded.result",
-        )
-        .bind(&r.key)
-        .bind(&r.registry)
-        .bind(&r.repo)
-        .bind(&r.tag)
-        .bind(&r.manifest_digest)
-        .bind(&r.image_id)
-        .bind(&r.spec_id)
-        .bind(&r.scan_time)
-        .bind(&r.first_scan_time)
-        .bind(&r.last_seen)
-        .bind(r.vulns)
-        .bind(&r.db_version)
-        .bind(&r.inventory)
-        .bind(&r.result)
-        .execute(&self.pool)
-        .await?;
+               result = excluded.result";
+        bind_image(sqlx::query(sql), r).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -88,21 +71,7 @@ impl ResultStore for SqliteStore {
                spec_id = excluded.spec_id, scan_time = excluded.scan_time, last_seen = excluded.last_seen,
                vulns = excluded.vulns, db_version = excluded.db_version, inventory = excluded.inventory,
                result = excluded.result";
-        let n = sqlx::query(sql)
-            .bind(&r.key)
-            .bind(&r.registry)
-            .bind(&r.repo)
-            .bind(&r.tag)
-            .bind(&r.manifest_digest)
-            .bind(&r.image_id)
-            .bind(&r.spec_id)
-            .bind(&r.scan_time)
-            .bind(&r.first_scan_time)
-            .bind(&r.last_seen)
-            .bind(r.vulns)
-            .bind(&r.db_version)
-            .bind(&r.inventory)
-            .bind(&r.result)
+        let n = bind_image(sqlx::query(sql), r)
             .bind(lease.job_id)
             .bind(&lease.owner)
             .bind(lease.attempt)
@@ -216,4 +185,25 @@ impl ResultStore for SqliteStore {
             .await?
             .rows_affected())
     }
+}
+
+/// Binds an image record's fourteen columns, in the order of `INSERT INTO images (…)`.
+fn bind_image<'q>(
+    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    r: &'q ImageRecord,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    q.bind(&r.key)
+        .bind(&r.registry)
+        .bind(&r.repo)
+        .bind(&r.tag)
+        .bind(&r.manifest_digest)
+        .bind(&r.image_id)
+        .bind(&r.spec_id)
+        .bind(&r.scan_time)
+        .bind(&r.first_scan_time)
+        .bind(&r.last_seen)
+        .bind(r.vulns)
+        .bind(&r.db_version)
+        .bind(&r.inventory)
+        .bind(&r.result)
 }
