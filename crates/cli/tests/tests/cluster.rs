@@ -6,8 +6,8 @@
 
 use crate::faults::{assert_complete, poll, push_apps, small_feeds, wait_mid_scan};
 use crate::support::{BIN, Console};
-use crowsnest_testkit::{PostgresBuilder, RegistryBuilder};
-use std::path::Path;
+use crowsnest_testkit::{PostgresBuilder, RegistryBuilder, TestPostgres, TestRegistry};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// The cluster's master key (hex), given to every node.
@@ -36,29 +36,73 @@ fn worker(data: &Path, database: &str, feeds: &Path, log: &Path) -> Child {
         .unwrap()
 }
 
+/// Sends a signal (`-STOP`, …) to a process by PID with `kill(1)`.
+fn signal(which: &str, pid: &str) {
+    let sent = Command::new("kill").args([which, pid]).status().unwrap();
+    assert!(sent.success(), "kill {which} {pid}");
+}
+
+/// What every cluster test starts from: a real registry holding `count` images under `prefix`,
+/// a PostgreSQL database for the cluster, and a small feed mirror, in a temp dir.
+struct Setup {
+    registry: TestRegistry,
+    _pg: TestPostgres,
+    database: String,
+    images: Vec<(String, String)>,
+    tmp: tempfile::TempDir,
+    feeds: PathBuf,
+}
+
+impl Setup {
+    /// `None` (the reason printed) when the registry or PostgreSQL is missing.
+    async fn new(prefix: &str, count: usize, own_bytes: usize) -> Option<Setup> {
+        let registry = RegistryBuilder::new().start_or_skip().await?;
+        let pg = PostgresBuilder::new().start_or_skip()?;
+        let database = pg.create_database().unwrap();
+        let images = push_apps(&registry, prefix, count, own_bytes).await;
+        let tmp = tempfile::tempdir().unwrap();
+        let feeds = small_feeds(tmp.path());
+        Some(Setup {
+            registry,
+            _pg: pg,
+            database,
+            images,
+            tmp,
+            feeds,
+        })
+    }
+
+    /// A Console on the cluster's database and key, its data in `<tmp>/<name>`.
+    fn console(&self, name: &str, args: &[&str]) -> Console {
+        Console::new(&self.tmp.path().join(name))
+            .feeds(&self.feeds)
+            .args(&["--database", &self.database])
+            .args(args)
+            .env("CROWSNEST_MASTER_KEY", KEY)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn workers_scan_for_a_scheduling_console_and_a_killed_one_is_taken_over() {
-    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+    let Some(setup) = Setup::new("cluster", 12, 1 << 20).await else {
         return;
     };
-    let Some(pg) = PostgresBuilder::new().start_or_skip() else {
-        return;
-    };
-    let database = pg.create_database().unwrap();
-    let images = push_apps(&registry, "cluster", 12, 1 << 20).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let feeds = small_feeds(tmp.path());
-    let mut console = Console::new(&tmp.path().join("console"))
-        .feeds(&feeds)
-        .args(&["--database", &database, "--workers", "0"])
-        .env("CROWSNEST_MASTER_KEY", KEY);
+    let Setup {
+        registry,
+        database,
+        images,
+        tmp,
+        feeds,
+        ..
+    } = &setup;
+    let mut console = setup.console("console", &["--workers", "0"]);
     console.start().await;
     let mut workers: Vec<Child> = (0..2)
         .map(|i| {
             worker(
                 &tmp.path().join(format!("worker-{i}")),
-                &database,
-                &feeds,
+                database,
+                feeds,
                 &tmp.path().join(format!("worker-{i}.log")),
             )
         })
@@ -76,7 +120,7 @@ async fn workers_scan_for_a_scheduling_console_and_a_killed_one_is_taken_over() 
         images.len() as u64,
         "each image stored once: {status}"
     );
-    assert_complete(&results, &images);
+    assert_complete(&results, images);
     for (key, r) in &results {
         let host = r["hostname"].as_str().unwrap_or_default();
         assert!(
@@ -89,13 +133,7 @@ async fn workers_scan_for_a_scheduling_console_and_a_killed_one_is_taken_over() 
 
     // SIGTERM: the survivor drains (nothing in hand) and exits 0.
     let pid = workers[1].id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal("-TERM", &pid);
     let code = poll("the worker to exit after SIGTERM", 30, || {
         let exited = workers[1].try_wait().unwrap();
         async move { exited }
@@ -111,22 +149,11 @@ async fn workers_scan_for_a_scheduling_console_and_a_killed_one_is_taken_over() 
 /// loop finishes the images, and the scan completes with each image stored once.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_leading_console_killed_mid_scan_another_takes_over() {
-    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+    let Some(setup) = Setup::new("leader", 12, 1 << 20).await else {
         return;
     };
-    let Some(pg) = PostgresBuilder::new().start_or_skip() else {
-        return;
-    };
-    let database = pg.create_database().unwrap();
-    let images = push_apps(&registry, "leader", 12, 1 << 20).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let feeds = small_feeds(tmp.path());
-    let console = |name: &str| {
-        Console::new(&tmp.path().join(name))
-            .feeds(&feeds)
-            .args(&["--database", &database, "--lease-seconds", "6"])
-            .env("CROWSNEST_MASTER_KEY", KEY)
-    };
+    let (registry, images) = (&setup.registry, &setup.images);
+    let console = |name: &str| setup.console(name, &["--lease-seconds", "6"]);
     let mut first = console("first");
     first.start().await;
     let mut second = console("second");
@@ -144,7 +171,7 @@ async fn the_leading_console_killed_mid_scan_another_takes_over() {
         images.len() as u64,
         "each image stored once: {status}"
     );
-    assert_complete(&results, &images);
+    assert_complete(&results, images);
     let (scanned, all, ongoing) = second.progress().await;
     assert_eq!((scanned, all, ongoing), (12, 12, false), "{status}");
     assert!(
@@ -160,45 +187,31 @@ async fn the_leading_console_killed_mid_scan_another_takes_over() {
 /// that held its job when it was stored.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_paused_past_its_lease_cannot_overwrite_the_new_holder() {
-    let Some(registry) = RegistryBuilder::new().start_or_skip().await else {
+    let Some(setup) = Setup::new("fence", 8, 4 << 20).await else {
         return;
     };
-    let Some(pg) = PostgresBuilder::new().start_or_skip() else {
-        return;
-    };
-    let database = pg.create_database().unwrap();
-    let images = push_apps(&registry, "fence", 8, 4 << 20).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let feeds = small_feeds(tmp.path());
-    let mut console = Console::new(&tmp.path().join("console"))
-        .feeds(&feeds)
-        .args(&["--database", &database, "--workers", "0"])
-        .env("CROWSNEST_MASTER_KEY", KEY);
+    let Setup {
+        registry,
+        database,
+        images,
+        tmp,
+        feeds,
+        ..
+    } = &setup;
+    let mut console = setup.console("console", &["--workers", "0"]);
     console.start().await;
     let log = |i: usize| tmp.path().join(format!("worker-{i}.log"));
-    let mut paused = worker(&tmp.path().join("w0"), &database, &feeds, &log(0));
+    let mut paused = worker(&tmp.path().join("w0"), database, feeds, &log(0));
     console.add_registry(&registry.url(), "fence/*", 4).await;
     console.scan().await;
     // The first worker alone until it is in the middle of its images, then frozen.
     wait_mid_scan(&console, 1).await;
     let pid = paused.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut other = worker(&tmp.path().join("w1"), &database, &feeds, &log(1));
+    signal("-STOP", &pid);
+    let mut other = worker(&tmp.path().join("w1"), database, feeds, &log(1));
     let status = console.wait_scan_done(240).await;
     // Past the lease (6 s) the second worker has finished everything; now wake the first.
-    assert!(
-        Command::new("kill")
-            .args(["-CONT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal("-CONT", &pid);
     let said = poll("the resumed worker to find its lease lost", 60, || {
         let text = std::fs::read_to_string(log(0)).unwrap_or_default();
         async move { text.contains("lease lost").then_some(text) }
@@ -210,7 +223,7 @@ async fn a_worker_paused_past_its_lease_cannot_overwrite_the_new_holder() {
         images.len() as u64,
         "each image stored once: {status}"
     );
-    assert_complete(&results, &images);
+    assert_complete(&results, images);
     assert!(said.contains("its result was not stored"), "{said}");
     // Whatever the paused worker had in hand was stored by the other one, and stays so.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
